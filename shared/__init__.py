@@ -1,0 +1,1 @@
+"""Tellgence application core: settings, errors, the HTTP adapter, storage and domains."""

@@ -1,0 +1,259 @@
+"""Health of the process and its dependencies; every dependency check is bounded in time."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from shared.settings import Settings, get_settings
+from shared.store.repository import utc_now_iso
+
+_PROCESS_STARTED = time.monotonic()
+
+# A dependency that hangs keeps its thread until the SDK's own timeouts fire; the pool lets
+# later probes run meanwhile (and time out themselves) instead of queueing behind it.
+_executor_lock = threading.Lock()
+_executor: ThreadPoolExecutor | None = None
+
+
+@dataclass(slots=True)
+class CheckResult:
+    """The outcome of one readiness check."""
+
+    name: str
+    ok: bool
+    status: str
+    message: str
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def detail(self) -> dict:
+        """The check as the contract's `details` entry."""
+        return {"ok": self.ok, "status": self.status, "message": self.message, **self.extra}
+
+
+def uptime_seconds() -> float:
+    """Seconds since this worker process imported the app."""
+    return round(time.monotonic() - _PROCESS_STARTED, 3)
+
+
+def liveness() -> dict:
+    """The process answers: no dependency is touched."""
+    return {"ok": True, "timestamp": utc_now_iso()}
+
+
+def liveness_with_commit() -> dict:
+    """Liveness plus the deployed commit when known."""
+    body = liveness()
+    commit = get_settings().commit
+    if commit:
+        body["commit"] = commit
+    return body
+
+
+def realtime_liveness() -> dict:
+    """Liveness with process uptime, for the realtime front end."""
+    return {**liveness(), "uptime": uptime_seconds()}
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _executor
+    if _executor is None:
+        with _executor_lock:
+            if _executor is None:
+                _executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="health-check")
+    return _executor
+
+
+def _endpoint_host(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
+
+
+def check_cosmos(settings: Settings) -> CheckResult:
+    """Read the app's database: proves the endpoint, the credential and the database."""
+    extra = {"mode": "key" if settings.cosmos_key else "managed_identity"}
+    if not settings.cosmos_endpoint:
+        return CheckResult("cosmos", False, "not_configured", "COSMOS_ENDPOINT is not set", extra)
+    extra["endpoint"] = _endpoint_host(settings.cosmos_endpoint)
+    from azure.cosmos.exceptions import CosmosResourceNotFoundError
+
+    from shared.store import cosmos
+
+    try:
+        cosmos.get_database().read(timeout=settings.health_check_timeout_seconds)
+    except CosmosResourceNotFoundError:
+        return CheckResult("cosmos", False, "missing", f"database {settings.cosmos_database!r} not found", extra)
+    except Exception as exc:  # any failure means not ready; the type names the cause
+        return CheckResult("cosmos", False, "down", f"Cosmos DB unreachable ({type(exc).__name__})", extra)
+    return CheckResult("cosmos", True, "ok", "database reachable", extra)
+
+
+def _storage_mode(settings: Settings) -> str:
+    return "connection_string" if settings.storage_connection_string else "managed_identity"
+
+
+def check_queues(settings: Settings) -> CheckResult:
+    """Ask the queue service for its properties."""
+    from shared import queues
+
+    extra = {"mode": _storage_mode(settings)}
+    try:
+        queues.get_queue_service().get_service_properties(timeout=max(1, int(settings.health_check_timeout_seconds)))
+    except Exception as exc:
+        return CheckResult("storage_queues", False, "down", f"Queue storage unreachable ({type(exc).__name__})", extra)
+    return CheckResult("storage_queues", True, "ok", "queue service reachable", extra)
+
+
+def check_blobs(settings: Settings) -> CheckResult:
+    """Ask the blob service for its properties."""
+    from shared import blobs
+
+    extra = {"mode": _storage_mode(settings)}
+    try:
+        blobs.get_blob_service().get_service_properties(timeout=max(1, int(settings.health_check_timeout_seconds)))
+    except Exception as exc:
+        return CheckResult("storage_blobs", False, "down", f"Blob storage unreachable ({type(exc).__name__})", extra)
+    return CheckResult("storage_blobs", True, "ok", "blob service reachable", extra)
+
+
+def configuration_problems(settings: Settings) -> list[str]:
+    """Settings that make the app unable to serve, named without their values."""
+    problems = []
+    if not settings.cosmos_endpoint:
+        problems.append("COSMOS_ENDPOINT is not set")
+    if not (settings.storage_connection_string or (settings.storage_blob_uri and settings.storage_queue_uri)):
+        problems.append("AzureWebJobsStorage is not set")
+    if not settings.is_local:
+        insecure = [url for url in settings.frontend_urls if not url.startswith("https://")]
+        if insecure:
+            problems.append("FRONTEND_URLS must be https outside local development")
+    return problems
+
+
+def check_configuration(settings: Settings) -> CheckResult:
+    """Configuration sanity: the settings every request path needs are present and safe."""
+    problems = configuration_problems(settings)
+    extra = {"appMode": settings.app_env}
+    if problems:
+        return CheckResult("configuration", False, "misconfigured", "; ".join(problems), extra)
+    return CheckResult("configuration", True, "ok", "configuration complete", extra)
+
+
+DEPENDENCY_CHECKS: dict[str, Callable[[Settings], CheckResult]] = {
+    "cosmos": check_cosmos,
+    "storage_queues": check_queues,
+    "storage_blobs": check_blobs,
+}
+
+
+def run_checks(settings: Settings | None = None) -> list[CheckResult]:
+    """Run every dependency check concurrently, each bounded by the health-check timeout."""
+    settings = settings or get_settings()
+    results = [check_configuration(settings)]
+    futures: dict[str, Future[CheckResult]] = {
+        name: _pool().submit(check, settings) for name, check in DEPENDENCY_CHECKS.items()
+    }
+    deadline = time.monotonic() + settings.health_check_timeout_seconds
+    for name, future in futures.items():
+        try:
+            results.append(future.result(timeout=max(0.0, deadline - time.monotonic())))
+        except FutureTimeout:
+            results.append(
+                CheckResult(name, False, "timeout", f"no answer within {settings.health_check_timeout_seconds:g}s")
+            )
+    return results
+
+
+def readiness() -> tuple[dict, bool]:
+    """The readiness report and whether the instance should receive traffic."""
+    results = run_checks()
+    ready = all(result.ok for result in results)
+    body: dict = {
+        "ok": ready,
+        "timestamp": utc_now_iso(),
+        "checks": {result.name: result.ok for result in results},
+        "details": {result.name: result.detail() for result in results},
+    }
+    failures = [
+        {"check": result.name, "status": result.status, "message": result.message}
+        for result in results
+        if not result.ok
+    ]
+    if failures:
+        body["failures"] = failures
+    return body, ready
+
+
+def health_report() -> tuple[dict, bool]:
+    """The full health report: services, the non-secret configuration surface, build identity."""
+    started = time.perf_counter()
+    settings = get_settings()
+    by_name = {result.name: result for result in run_checks(settings)}
+    cosmos = by_name["cosmos"]
+    storage = [by_name["storage_queues"], by_name["storage_blobs"]]
+    storage_ok = all(result.ok for result in storage)
+    services = {
+        "cosmos": {
+            "configured": bool(settings.cosmos_endpoint),
+            "healthy": cosmos.ok,
+            "status": cosmos.status,
+            **cosmos.extra,
+            **({} if cosmos.ok else {"error": cosmos.message}),
+        },
+        "storage": {
+            "configured": bool(settings.storage_connection_string or settings.storage_blob_uri),
+            "healthy": storage_ok,
+            "status": "ok" if storage_ok else next(r.status for r in storage if not r.ok),
+            "mode": _storage_mode(settings),
+            **({} if storage_ok else {"error": "; ".join(r.message for r in storage if not r.ok)}),
+        },
+        "azureOpenAI": {
+            "configured": settings.azure_openai_configured,
+            "status": "configured" if settings.azure_openai_configured else "not_configured",
+            **(
+                {"endpoint": _endpoint_host(settings.azure_openai_endpoint)}
+                if settings.azure_openai_configured
+                else {}
+            ),
+        },
+    }
+    healthy = cosmos.ok and storage_ok and by_name["configuration"].ok
+    report = {
+        "ok": healthy,
+        "timestamp": utc_now_iso(),
+        "uptime": uptime_seconds(),
+        "duration": f"{round((time.perf_counter() - started) * 1000)}ms",
+        "services": services,
+        "environment": settings.app_env,
+        "version": settings.version,
+        "surface": configuration_surface(settings),
+    }
+    if settings.commit:
+        report["commit"] = settings.commit
+    return report, healthy
+
+
+def configuration_surface(settings: Settings) -> dict:
+    """The non-secret configuration snapshot staging verification reads."""
+    surface = {
+        "appEnv": settings.app_env,
+        "corsAllowedOrigins": list(settings.frontend_urls),
+        "temporalEnabled": settings.temporal_enabled,
+        "bookingTemporalOrchestration": settings.booking_temporal_orchestration,
+        "internalWorkflowCallbacksConfigured": bool(settings.internal_workflow_callback_secret),
+        "realtime": {
+            "endpointConfigured": settings.azure_openai_configured,
+            "deployment": settings.azure_openai_deployment_realtime,
+            "transcriptionModel": settings.azure_openai_transcription_model,
+        },
+    }
+    if settings.api_public_base_url:
+        surface["apiPublicBaseUrl"] = settings.api_public_base_url
+    if settings.web_public_base_url:
+        surface["webPublicBaseUrl"] = settings.web_public_base_url
+    return surface

@@ -1,0 +1,1 @@
+"""The one HTTP adapter and its helpers: requests, replies, auth modes, cookies, CSRF."""

@@ -1,0 +1,228 @@
+"""The one HTTP adapter: what a web framework's middleware would do, for every operation.
+
+`operation(bp, route, ...)` registers a handler as an HTTP-triggered function of a Blueprint.
+The function is named after the handler (the operationId in snake_case). Per request it reads
+route params, validates the query and the JSON body into pydantic models, runs the auth mode,
+calls the handler, serialises its result, maps ServiceError to the error envelope and stamps
+`x-correlation-id` on every response.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+import azure.functions as func
+
+from shared.errors import PayloadTooLarge, ServiceError, ValidationFailed
+from shared.http.auth import PUBLIC, AuthMode
+from shared.http.cookies import parse_cookies
+from shared.http.request import Reply, Request, parse_json
+from shared.settings import get_settings
+
+logger = logging.getLogger("tellgence.http")
+
+CORRELATION_HEADER = "x-correlation-id"
+_CORRELATION_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
+JSON_MEDIA_TYPE = "application/json"
+
+Handler = Callable[[Request], Any]
+
+
+def operation(
+    bp: func.Blueprint,
+    route: str,
+    *,
+    methods: Sequence[str] = ("GET",),
+    auth: AuthMode = PUBLIC,
+    query: type | None = None,
+    body: type | None = None,
+    status: int = 200,
+) -> Callable[[Handler], Handler]:
+    """Register `handler(request) -> result` as the HTTP function of one contract operation."""
+
+    def register(handler: Handler) -> Handler:
+        def http_function(req: func.HttpRequest) -> func.HttpResponse:
+            return _dispatch(req, handler, auth=auth, query_model=query, body_model=body, status=status)
+
+        # No functools.wraps: the worker reads the signature, and __wrapped__ would expose the
+        # handler's instead of the `req` binding.
+        http_function.__name__ = handler.__name__
+        http_function.__qualname__ = handler.__qualname__
+        http_function.__doc__ = handler.__doc__
+        http_function.__module__ = handler.__module__
+        bp.route(route=route, methods=list(methods), auth_level=func.AuthLevel.ANONYMOUS)(http_function)
+        return handler
+
+    return register
+
+
+def _dispatch(
+    req: func.HttpRequest,
+    handler: Handler,
+    *,
+    auth: AuthMode,
+    query_model: type | None,
+    body_model: type | None,
+    status: int,
+) -> func.HttpResponse:
+    started = time.perf_counter()
+    correlation_id = _correlation_id(req.headers.get(CORRELATION_HEADER))
+    try:
+        request = _build_request(req, correlation_id, query_model, body_model)
+        request.principal = auth.authenticate(request)
+        result = handler(request)
+        response = _to_response(result, status)
+    except ServiceError as exc:
+        response = _error_response(exc)
+    except Exception:
+        logger.exception(
+            "unhandled error in %s %s correlation_id=%s", req.method, _path_of(req.url), correlation_id
+        )
+        response = _json_response({"error": "internal_error", "message": f"Unexpected error ({correlation_id})"}, 500)
+    response.headers[CORRELATION_HEADER] = correlation_id
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Cache-Control", "no-store")
+    logger.info(
+        "%s %s -> %s in %.1f ms correlation_id=%s",
+        req.method,
+        _path_of(req.url),
+        response.status_code,
+        (time.perf_counter() - started) * 1000,
+        correlation_id,
+    )
+    return response
+
+
+def _correlation_id(incoming: str | None) -> str:
+    if incoming and _CORRELATION_ID.match(incoming):
+        return incoming
+    return uuid.uuid4().hex
+
+
+def _path_of(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).path or "/"
+
+
+def _client_ip(headers: Mapping[str, str]) -> str:
+    forwarded = headers.get("x-forwarded-for", "")
+    first = forwarded.split(",")[0].strip()
+    if first.count(":") == 1:  # IPv4 with a port, as Azure's front end sends it
+        first = first.split(":")[0]
+    return first.strip("[]") or "unknown"
+
+
+def _build_request(
+    req: func.HttpRequest, correlation_id: str, query_model: type | None, body_model: type | None
+) -> Request:
+    settings = get_settings()
+    headers = {key.lower(): value for key, value in req.headers.items()}
+    declared_length = headers.get("content-length", "")
+    if declared_length.isdigit() and int(declared_length) > settings.max_body_bytes:
+        raise PayloadTooLarge(f"The request body exceeds {settings.max_body_bytes} bytes")
+    raw_body = req.get_body() or b""
+    if len(raw_body) > settings.max_body_bytes:
+        raise PayloadTooLarge(f"The request body exceeds {settings.max_body_bytes} bytes")
+    query_params = dict(req.params)
+    return Request(
+        method=req.method.upper(),
+        url=req.url,
+        path=_path_of(req.url),
+        route=dict(req.route_params),
+        query=_validate(query_model, query_params, "query") if query_model else query_params,
+        body=_validate(body_model, _json_object(raw_body), "body") if body_model else None,
+        raw_body=raw_body,
+        headers=headers,
+        cookies=parse_cookies(headers.get("cookie")),
+        client_ip=_client_ip(headers),
+        correlation_id=correlation_id,
+    )
+
+
+def _json_object(raw: bytes) -> dict[str, Any]:
+    if not raw.strip():
+        return {}
+    value = parse_json(raw)
+    if not isinstance(value, dict):
+        raise ValidationFailed("The request body must be a JSON object")
+    return value
+
+
+def _validate(model: Any, data: Any, where: str) -> Any:
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ValidationFailed(describe_validation_error(exc, where)) from exc
+
+
+def describe_validation_error(exc: Any, where: str) -> str:
+    """A short, human message naming each invalid field (never echoing the rejected values)."""
+    problems = []
+    for error in exc.errors(include_url=False, include_input=False)[:10]:
+        location = ".".join(str(part) for part in (where, *error["loc"]))
+        problems.append(f"{location}: {error['msg']}")
+    return "; ".join(problems) or f"Invalid {where}"
+
+
+def _to_response(result: Any, default_status: int) -> func.HttpResponse:
+    if isinstance(result, func.HttpResponse):
+        return result
+    if not isinstance(result, Reply):
+        return _json_response(result, default_status)
+    status = result.status or default_status
+    if result.media_type and result.media_type != JSON_MEDIA_TYPE:
+        body = result.body if isinstance(result.body, bytes | str) or result.body is None else str(result.body)
+        response = func.HttpResponse(body=body, status_code=status, mimetype=result.media_type.split(";")[0])
+        response.headers["Content-Type"] = result.media_type
+    elif result.body is None and status in (204, 301, 302, 303, 304, 307, 308):
+        response = func.HttpResponse(status_code=status)
+    else:
+        response = _json_response(result.body, status)
+    for name, value in result.headers.items():
+        response.headers[name] = value
+    for cookie in result.cookies:
+        response.headers.add("Set-Cookie", cookie)
+    return response
+
+
+def _error_response(exc: ServiceError) -> func.HttpResponse:
+    response = _json_response(exc.envelope(), exc.status)
+    for name, value in exc.headers().items():
+        response.headers[name] = value
+    return response
+
+
+def _json_response(body: Any, status: int) -> func.HttpResponse:
+    return func.HttpResponse(
+        body=dump_json(body),
+        status_code=status,
+        mimetype=JSON_MEDIA_TYPE,
+        charset="utf-8",
+    )
+
+
+def dump_json(value: Any) -> str:
+    """Serialise a handler result: pydantic models without None fields, datetimes as ISO-8601."""
+    return json.dumps(_jsonable(value), separators=(",", ":"), ensure_ascii=False)
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json", by_alias=True, exclude_none=True)
+    if isinstance(value, Mapping):
+        return {str(key): _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value

@@ -1,0 +1,26 @@
+"""Conditional GET: ETag validators and 304 answers for cacheable documents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.http.request import Reply, Request
+
+
+def etag_matches(request: Request, etag: str) -> bool:
+    """Whether If-None-Match names this ETag (weak comparison, `*` included)."""
+    header = request.header("if-none-match")
+    if not header:
+        return False
+    candidates = {tag.strip().removeprefix("W/") for tag in header.split(",")}
+    return "*" in candidates or etag.removeprefix("W/") in candidates
+
+
+def cacheable(
+    request: Request, body: Any, *, etag: str, max_age: int, media_type: str | None = None, public: bool = True
+) -> Reply:
+    """A 200 with ETag and Cache-Control, or a bodiless 304 when the client's copy is current."""
+    headers = {"ETag": etag, "Cache-Control": f"{'public' if public else 'private'}, max-age={max_age}"}
+    if etag_matches(request, etag):
+        return Reply(status=304, headers=headers)
+    return Reply(body=body, headers=headers, media_type=media_type)

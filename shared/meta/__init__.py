@@ -1,0 +1,1 @@
+"""API root, build identity, the contract document and the self-hosted Swagger UI."""

@@ -1,0 +1,71 @@
+"""Queue clients that encode messages as base64, as the Functions queue trigger expects."""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import TYPE_CHECKING, Any
+
+from shared.blobs import STORAGE_CLIENT_OPTIONS
+from shared.errors import ServiceUnavailable
+from shared.settings import get_settings
+
+if TYPE_CHECKING:
+    from azure.storage.queue import QueueClient, QueueServiceClient
+
+_lock = threading.Lock()
+_service: QueueServiceClient | None = None
+_queues: dict[str, QueueClient] = {}
+
+
+def get_queue_service() -> QueueServiceClient:
+    """The process-wide QueueServiceClient."""
+    global _service
+    if _service is None:
+        with _lock:
+            if _service is None:
+                from azure.storage.queue import QueueServiceClient
+
+                settings = get_settings()
+                if settings.storage_connection_string:
+                    _service = QueueServiceClient.from_connection_string(
+                        settings.storage_connection_string, **STORAGE_CLIENT_OPTIONS
+                    )
+                elif settings.storage_queue_uri:
+                    from azure.identity import DefaultAzureCredential
+
+                    _service = QueueServiceClient(
+                        settings.storage_queue_uri, credential=DefaultAzureCredential(), **STORAGE_CLIENT_OPTIONS
+                    )
+                else:
+                    raise ServiceUnavailable("Queue storage is not configured", code="storage_not_configured")
+    return _service
+
+
+def get_queue(name: str) -> QueueClient:
+    """A cached client for one declared queue, encoding message text as base64."""
+    client = _queues.get(name)
+    if client is None:
+        from azure.storage.queue import TextBase64DecodePolicy, TextBase64EncodePolicy
+
+        client = get_queue_service().get_queue_client(
+            name, message_encode_policy=TextBase64EncodePolicy(), message_decode_policy=TextBase64DecodePolicy()
+        )
+        _queues[name] = client
+    return client
+
+
+def enqueue(name: str, payload: dict[str, Any], *, delay_seconds: int = 0) -> str:
+    """Send one JSON message; returns its message id."""
+    message = get_queue(name).send_message(
+        json.dumps(payload, separators=(",", ":")), visibility_timeout=max(0, delay_seconds) or None
+    )
+    return message.id
+
+
+def reset() -> None:
+    """Drop the cached clients (settings changed)."""
+    global _service
+    with _lock:
+        _service = None
+        _queues.clear()

@@ -1,0 +1,131 @@
+"""The one typed, frozen Settings object, read once from the environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from functools import lru_cache
+
+APP_NAME = "Tellgence API"
+APP_VERSION = "1.0.0"
+
+
+def _flag(value: str | None, default: bool = False) -> bool:
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _csv(value: str | None) -> tuple[str, ...]:
+    return tuple(part.strip().rstrip("/") for part in (value or "").split(",") if part.strip())
+
+
+def _float(value: str | None, default: float) -> float:
+    try:
+        return float(value) if value not in (None, "") else default
+    except ValueError:
+        return default
+
+
+def _int(value: str | None, default: int) -> int:
+    try:
+        return int(value) if value not in (None, "") else default
+    except ValueError:
+        return default
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Every setting the app reads; secrets are marked so they never reach a log or a response."""
+
+    app_env: str = "local"
+    version: str = APP_VERSION
+    build_id: str = "local"
+    deployment_time: str = ""
+    commit: str = ""
+
+    cosmos_endpoint: str = ""
+    cosmos_key: str = field(default="", repr=False)
+    cosmos_database: str = "tellgence"
+
+    storage_connection_string: str = field(default="", repr=False)
+    storage_blob_uri: str = ""
+    storage_queue_uri: str = ""
+
+    frontend_urls: tuple[str, ...] = ()
+    api_public_base_url: str = ""
+    web_public_base_url: str = ""
+
+    azure_openai_endpoint: str = ""
+    azure_openai_api_key: str = field(default="", repr=False)
+    azure_openai_deployment_realtime: str = "gpt-realtime"
+    azure_openai_transcription_model: str = "gpt-4o-transcribe"
+
+    temporal_enabled: bool = False
+    booking_temporal_orchestration: bool = False
+    internal_workflow_callback_secret: str = field(default="", repr=False)
+
+    health_check_timeout_seconds: float = 2.0
+    max_body_bytes: int = 1024 * 1024
+    csrf_cookie_name: str = "csrf_token"
+
+    @property
+    def is_local(self) -> bool:
+        """True for the developer's machine and the test suite, never in Azure."""
+        return self.app_env in {"local", "test"}
+
+    @property
+    def azure_openai_configured(self) -> bool:
+        """Whether realtime credentials can be minted at all."""
+        return bool(self.azure_openai_endpoint)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        """Build settings from an environment mapping (os.environ in the app)."""
+        get = env.get
+        return cls(
+            app_env=(get("APP_ENV") or "local").strip().lower(),
+            version=get("APP_VERSION") or APP_VERSION,
+            build_id=get("BUILD_ID") or "local",
+            deployment_time=get("DEPLOYMENT_TIME") or "",
+            commit=get("GIT_COMMIT") or get("BUILD_SOURCEVERSION") or "",
+            cosmos_endpoint=get("COSMOS_ENDPOINT") or "",
+            cosmos_key=get("COSMOS_KEY") or "",
+            cosmos_database=get("COSMOS_DATABASE") or "tellgence",
+            storage_connection_string=get("AzureWebJobsStorage") or "",
+            storage_blob_uri=get("AzureWebJobsStorage__blobServiceUri") or "",
+            storage_queue_uri=get("AzureWebJobsStorage__queueServiceUri") or "",
+            frontend_urls=_csv(get("FRONTEND_URLS")),
+            api_public_base_url=get("API_PUBLIC_BASE_URL") or "",
+            web_public_base_url=get("WEB_PUBLIC_BASE_URL") or "",
+            azure_openai_endpoint=get("AZURE_OPENAI_ENDPOINT") or "",
+            azure_openai_api_key=get("AZURE_OPENAI_API_KEY") or "",
+            azure_openai_deployment_realtime=get("AZURE_OPENAI_DEPLOYMENT_REALTIME") or "gpt-realtime",
+            azure_openai_transcription_model=get("AZURE_OPENAI_TRANSCRIPTION_MODEL") or "gpt-4o-transcribe",
+            temporal_enabled=_flag(get("TEMPORAL_ENABLED")),
+            booking_temporal_orchestration=_flag(get("FEATURE_BOOKING_TEMPORAL_ORCHESTRATION")),
+            internal_workflow_callback_secret=get("INTERNAL_WORKFLOW_CALLBACK_SECRET") or "",
+            health_check_timeout_seconds=_float(get("HEALTH_CHECK_TIMEOUT_SECONDS"), 2.0),
+            max_body_bytes=_int(get("MAX_BODY_BYTES"), 1024 * 1024),
+        )
+
+    def secret_values(self) -> tuple[str, ...]:
+        """The values that must never appear in a log line or a response body."""
+        return tuple(
+            value
+            for f in fields(self)
+            if not f.repr and isinstance(value := getattr(self, f.name), str) and value
+        )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment on first use."""
+    return Settings.from_env(os.environ)
+
+
+def reload_settings() -> Settings:
+    """Forget the cached settings (tests and the dev host change the environment)."""
+    get_settings.cache_clear()
+    return get_settings()

@@ -1,0 +1,1 @@
+"""Cosmos DB access: the client provider, the container registry and the base repository."""

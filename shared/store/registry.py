@@ -1,0 +1,35 @@
+"""Every storage resource the app uses, declared once: Cosmos containers, blob containers, queues.
+
+The dev setup (`python -m devhost provision`), the tests and `infra/` all follow this module;
+a test checks the Bicep templates against it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerSpec:
+    """A Cosmos container: its name, partition key path and default TTL (None: off, -1: per item)."""
+
+    name: str
+    partition_key: str
+    default_ttl: int | None = None
+    purpose: str = ""
+
+
+# Domains append their containers here as they are built; docs/ARCHITECTURE.md mirrors this table.
+CONTAINERS: tuple[ContainerSpec, ...] = ()
+
+# Blob containers and queues, by the names the code and the triggers use.
+BLOB_CONTAINERS: tuple[str, ...] = ()
+QUEUES: tuple[str, ...] = ()
+
+
+def container_spec(name: str) -> ContainerSpec:
+    """The declared spec of one container; an undeclared name is a programming error."""
+    for spec in CONTAINERS:
+        if spec.name == name:
+            return spec
+    raise KeyError(f"container {name!r} is not declared in shared.store.registry")

@@ -1,0 +1,210 @@
+"""The base repository: point reads, single-partition queries, continuation paging, ETag writes."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from shared.errors import Conflict, NotFound, PreconditionFailed, ServiceUnavailable
+from shared.store import cosmos
+
+if TYPE_CHECKING:
+    from azure.cosmos import ContainerProxy
+
+Document = dict[str, Any]
+QueryParams = dict[str, Any]
+
+# Keys Cosmos adds to every item; `_etag` is kept because writers need it.
+_SYSTEM_KEYS = ("_rid", "_self", "_ts", "_attachments")
+
+
+def utc_now_iso() -> str:
+    """The current UTC time as ISO-8601 with milliseconds and a Z suffix."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a query and the opaque token that continues it (None at the end)."""
+
+    items: list[Document]
+    continuation: str | None
+
+
+@contextlib.contextmanager
+def store_errors() -> Iterator[None]:
+    """Translate transport-level Cosmos failures into ServiceUnavailable."""
+    from azure.core.exceptions import ServiceRequestError, ServiceResponseError
+    from azure.cosmos.exceptions import CosmosHttpResponseError
+
+    try:
+        yield
+    except (ServiceRequestError, ServiceResponseError) as exc:
+        raise ServiceUnavailable("The data store cannot be reached", code="store_unavailable") from exc
+    except CosmosHttpResponseError as exc:
+        if exc.status_code in (408, 429, 449, 503):
+            raise ServiceUnavailable("The data store is busy; try again", code="store_unavailable") from exc
+        raise
+
+
+def _clean(doc: Document) -> Document:
+    for key in _SYSTEM_KEYS:
+        doc.pop(key, None)
+    return doc
+
+
+class Repository:
+    """Persistence of one document type in one container; subclasses name both."""
+
+    container_name: ClassVar[str]
+    doc_type: ClassVar[str]
+    schema_version: ClassVar[int] = 1
+    max_update_attempts: ClassVar[int] = 8
+
+    def __init__(self, container: ContainerProxy | None = None) -> None:
+        self._explicit_container = container
+
+    @property
+    def container(self) -> ContainerProxy:
+        """The Cosmos container proxy (resolved lazily so imports stay cheap)."""
+        return self._explicit_container or cosmos.get_container(self.container_name)
+
+    def _stamp(self, doc: Document) -> Document:
+        doc.setdefault("type", self.doc_type)
+        doc.setdefault("schemaVersion", self.schema_version)
+        return doc
+
+    def read(self, item_id: str, partition_key: str) -> Document | None:
+        """Point read; None when absent."""
+        from azure.cosmos.exceptions import CosmosResourceNotFoundError
+
+        with store_errors():
+            try:
+                return _clean(self.container.read_item(item_id, partition_key=partition_key))
+            except CosmosResourceNotFoundError:
+                return None
+
+    def get(self, item_id: str, partition_key: str, *, what: str = "Resource") -> Document:
+        """Point read that raises NotFound when absent."""
+        doc = self.read(item_id, partition_key)
+        if doc is None:
+            raise NotFound(f"{what} not found")
+        return doc
+
+    def query(
+        self, sql: str, params: QueryParams | None, partition_key: str, *, limit: int | None = None
+    ) -> list[Document]:
+        """A single-partition query, optionally stopping after `limit` items."""
+        items: list[Document] = []
+        with store_errors():
+            iterator = self.container.query_items(
+                sql,
+                parameters=_parameters(params),
+                partition_key=partition_key,
+                max_item_count=min(limit, 100) if limit else None,
+            )
+            for doc in iterator:
+                items.append(_clean(doc))
+                if limit is not None and len(items) >= limit:
+                    break
+        return items
+
+    def page(
+        self,
+        sql: str,
+        params: QueryParams | None,
+        partition_key: str,
+        *,
+        page_size: int,
+        continuation: str | None = None,
+    ) -> Page:
+        """One page of a single-partition query, continued by the token of the previous page."""
+        with store_errors():
+            pager = self.container.query_items(
+                sql,
+                parameters=_parameters(params),
+                partition_key=partition_key,
+                max_item_count=page_size,
+            ).by_page(continuation)
+            try:
+                items = [_clean(doc) for doc in next(pager)]
+            except StopIteration:
+                return Page([], None)
+            return Page(items, pager.continuation_token or None)
+
+    def create(self, doc: Document) -> Document:
+        """Create a new document; Conflict when its id already exists in the partition."""
+        from azure.cosmos.exceptions import CosmosResourceExistsError
+
+        with store_errors():
+            try:
+                return _clean(self.container.create_item(self._stamp(doc)))
+            except CosmosResourceExistsError as exc:
+                raise Conflict(f"{self.doc_type} already exists") from exc
+
+    def upsert(self, doc: Document) -> Document:
+        """Create or overwrite unconditionally (only for documents with a single writer)."""
+        with store_errors():
+            return _clean(self.container.upsert_item(self._stamp(doc)))
+
+    def replace(self, doc: Document) -> Document:
+        """Replace a document only if it is unchanged since it was read (its `_etag`)."""
+        from azure.core import MatchConditions
+        from azure.cosmos.exceptions import CosmosAccessConditionFailedError, CosmosResourceNotFoundError
+
+        etag = doc.get("_etag")
+        if not etag:
+            raise ValueError("replace() needs a document that was read (it carries _etag)")
+        with store_errors():
+            try:
+                return _clean(
+                    self.container.replace_item(
+                        doc["id"], self._stamp(doc), etag=etag, match_condition=MatchConditions.IfNotModified
+                    )
+                )
+            except CosmosAccessConditionFailedError as exc:
+                raise PreconditionFailed() from exc
+            except CosmosResourceNotFoundError as exc:
+                raise NotFound(f"{self.doc_type} not found") from exc
+
+    def update(
+        self,
+        item_id: str,
+        partition_key: str,
+        mutate: Callable[[Document], Document | None],
+        *,
+        what: str = "Resource",
+    ) -> Document:
+        """Read, apply `mutate`, replace with If-Match; on a lost race read again and re-apply.
+
+        `mutate` changes the document in place (or returns a new one) and must be safe to run
+        more than once. Concurrent writers therefore lose nothing.
+        """
+        for _ in range(self.max_update_attempts):
+            current = self.get(item_id, partition_key, what=what)
+            changed = mutate(current)
+            candidate = current if changed is None else changed
+            candidate["_etag"] = current["_etag"]
+            try:
+                return self.replace(candidate)
+            except PreconditionFailed:
+                continue
+        raise Conflict(f"{what} is being changed by others; try again", code="write_conflict")
+
+    def delete(self, item_id: str, partition_key: str) -> bool:
+        """Delete one document; False when it was already gone."""
+        from azure.cosmos.exceptions import CosmosResourceNotFoundError
+
+        with store_errors():
+            try:
+                self.container.delete_item(item_id, partition_key=partition_key)
+                return True
+            except CosmosResourceNotFoundError:
+                return False
+
+
+def _parameters(params: QueryParams | None) -> list[dict[str, Any]]:
+    return [{"name": name if name.startswith("@") else f"@{name}", "value": value} for name, value in (params or {}).items()]
