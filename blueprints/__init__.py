@@ -1,0 +1,1 @@
+"""One module per OpenAPI tag, each exposing `bp`, a func.Blueprint of thin HTTP adapters."""
