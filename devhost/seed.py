@@ -1,0 +1,23 @@
+"""Seed data for `python -m devhost dev`.
+
+Domains register their seed functions in SEEDERS (e.g. `SEEDERS.append(seed_scenarios)` in a module the
+dev command imports); each runs after provisioning, against the freshly created (empty) local stores,
+and again whenever the in-memory Cosmos emulator is restarted. Seeders must be idempotent.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+logger = logging.getLogger("devhost.seed")
+
+SEEDERS: list[Callable[[], None]] = []
+
+
+def run_seeders() -> int:
+    """Run every registered seeder in order; returns how many ran."""
+    for seeder in SEEDERS:
+        logger.info("seeding: %s", getattr(seeder, "__qualname__", repr(seeder)))
+        seeder()
+    return len(SEEDERS)
