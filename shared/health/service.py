@@ -216,9 +216,7 @@ def health_report() -> tuple[dict, bool]:
             "configured": settings.azure_openai_configured,
             "status": "configured" if settings.azure_openai_configured else "not_configured",
             **(
-                {"endpoint": _endpoint_host(settings.azure_openai_endpoint)}
-                if settings.azure_openai_configured
-                else {}
+                {"endpoint": _endpoint_host(settings.azure_openai_endpoint)} if settings.azure_openai_configured else {}
             ),
         },
     }

@@ -19,8 +19,19 @@ class ContainerSpec:
     purpose: str = ""
 
 
+WEEK_SECONDS = 7 * 24 * 60 * 60
+
 # Domains append their containers here as they are built; docs/ARCHITECTURE.md mirrors this table.
-CONTAINERS: tuple[ContainerSpec, ...] = ()
+CONTAINERS: tuple[ContainerSpec, ...] = (
+    ContainerSpec("tenants", "/tenantId", purpose="tenant directory entries (id = tenantId)"),
+    ContainerSpec("org_links", "/orgId", purpose="Clerk organization id -> tenantId"),
+    ContainerSpec("users", "/userId", purpose="Clerk users synced by webhook"),
+    ContainerSpec("memberships", "/tenantId", purpose="a user's role in a tenant (id = userId)"),
+    ContainerSpec("audit", "/tenantId", purpose="immutable audit events; platform-wide ones under 'platform'"),
+    ContainerSpec("webhook_receipts", "/id", WEEK_SECONDS, purpose="processed webhook delivery ids (replay guard)"),
+    ContainerSpec("rate_limits", "/id", -1, purpose="fixed-window counters, each with its own ttl"),
+    ContainerSpec("session_access", "/sessionId", -1, purpose="hashed session access keys, ttl = session ttl"),
+)
 
 # Blob containers and queues, by the names the code and the triggers use.
 BLOB_CONTAINERS: tuple[str, ...] = ()

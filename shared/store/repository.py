@@ -194,6 +194,20 @@ class Repository:
                 continue
         raise Conflict(f"{what} is being changed by others; try again", code="write_conflict")
 
+    def increment(self, item_id: str, partition_key: str, field: str, by: int = 1) -> Document:
+        """Atomically add to a numeric field on the server (no read, no ETag race)."""
+        from azure.cosmos.exceptions import CosmosResourceNotFoundError
+
+        with store_errors():
+            try:
+                return _clean(
+                    self.container.patch_item(
+                        item_id, partition_key, patch_operations=[{"op": "incr", "path": f"/{field}", "value": by}]
+                    )
+                )
+            except CosmosResourceNotFoundError as exc:
+                raise NotFound(f"{self.doc_type} not found") from exc
+
     def delete(self, item_id: str, partition_key: str) -> bool:
         """Delete one document; False when it was already gone."""
         from azure.cosmos.exceptions import CosmosResourceNotFoundError
@@ -207,4 +221,26 @@ class Repository:
 
 
 def _parameters(params: QueryParams | None) -> list[dict[str, Any]]:
-    return [{"name": name if name.startswith("@") else f"@{name}", "value": value} for name, value in (params or {}).items()]
+    return [
+        {"name": name if name.startswith("@") else f"@{name}", "value": value} for name, value in (params or {}).items()
+    ]
+
+
+class CrossPartitionReader:
+    """Queries that span partitions: only for super-admin surfaces and timers, never public paths."""
+
+    def __init__(self, repository: Repository) -> None:
+        self._repository = repository
+
+    def query(self, sql: str, params: QueryParams | None = None, *, limit: int = 200) -> list[Document]:
+        """Up to `limit` items from every partition."""
+        items: list[Document] = []
+        with store_errors():
+            iterator = self._repository.container.query_items(
+                sql, parameters=_parameters(params), enable_cross_partition_query=True, max_item_count=min(limit, 100)
+            )
+            for doc in iterator:
+                items.append(_clean(doc))
+                if len(items) >= limit:
+                    break
+        return items

@@ -1,0 +1,20 @@
+"""Process-wide state that must be forgotten together when the environment changes."""
+
+from __future__ import annotations
+
+
+def reset_process_state() -> None:
+    """Re-read settings and drop every client and cache built from the old ones (dev host, tests)."""
+    from shared import blobs, outbound, queues
+    from shared.identity import service as identity
+    from shared.settings import reload_settings
+    from shared.store import cosmos
+    from shared.tenants import service as tenants
+
+    reload_settings()
+    cosmos.reset()
+    blobs.reset()
+    queues.reset()
+    outbound.reset()
+    identity.clear_caches()
+    tenants.clear_caches()

@@ -1,0 +1,112 @@
+"""Test fixtures: emulators once per run, a database per run, the dev host and the contract client.
+
+Unit tests request none of these and run without emulators.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# The suite never reads a developer's local.settings.json: every setting it relies on is here.
+TEST_ENVIRONMENT = {
+    "APP_ENV": "test",
+    "APP_VERSION": "1.0.0",
+    "BUILD_ID": "test-build",
+    "FRONTEND_URLS": "http://localhost:3000",
+    "API_PUBLIC_BASE_URL": "http://127.0.0.1:7071",
+    "WEB_PUBLIC_BASE_URL": "http://localhost:3000",
+    "HEALTH_CHECK_TIMEOUT_SECONDS": "2",
+    "AZURE_OPENAI_ENDPOINT": "",
+    "AZURE_OPENAI_API_KEY": "",
+    "CLERK_ISSUER": "https://clerk.tellgence.test",
+    "CLERK_JWKS_URL": "",
+    "CLERK_WEBHOOK_SIGNING_SECRET": "whsec_" + "dGVsbGdlbmNlLXRlc3Qtc2lnbmluZy1zZWNyZXQ=",
+    "SUPER_ADMIN_USER_IDS": "user_platform_root",
+    "API_KEY_FOR_REALTIME": "",
+    "INTERNAL_WORKFLOW_CALLBACK_SECRET": "",
+    "RATE_LIMITS": "",
+}
+SUPER_ADMIN_USER_ID = "user_platform_root"
+
+
+def reset_clients() -> None:
+    """Forget cached settings, every client built from them and every per-process cache."""
+    from shared.lifecycle import reset_process_state
+
+    reset_process_state()
+
+
+@pytest.fixture(scope="session")
+def signing_key() -> object:
+    """The RSA key test tokens are signed with; its public half is CLERK_JWT_KEY for the run."""
+    from devhost.tokens import generate_private_key
+
+    return generate_private_key()
+
+
+@pytest.fixture(scope="session")
+def emulators(tmp_path_factory: pytest.TempPathFactory, signing_key: object) -> Iterator[object]:
+    """Azurite and cosmosdb-server on free loopback ports, with a fresh database for this run."""
+    from devhost.emulators import Emulators
+    from devhost.provision import provision
+    from devhost.tokens import public_pem
+
+    running = Emulators(ROOT, tmp_path_factory.mktemp("emulators"), in_memory=True)
+    running.start()
+    saved = dict(os.environ)
+    os.environ.update(TEST_ENVIRONMENT)
+    os.environ.update(running.env())
+    os.environ["COSMOS_DATABASE"] = f"test-{uuid.uuid4().hex[:12]}"
+    os.environ["CLERK_JWT_KEY"] = public_pem(signing_key)
+    reset_clients()
+    provision()
+    try:
+        yield running
+    finally:
+        running.stop()
+        os.environ.clear()
+        os.environ.update(saved)
+        reset_clients()
+
+
+@pytest.fixture(scope="session")
+def devhost(emulators: object) -> Iterator[object]:
+    """The dev host over the real function app, with queues retried without delay."""
+    from devhost.host import DevHost
+    from function_app import app
+
+    host = DevHost(app, host_overrides={"visibilityTimeout": "00:00:00", "maxDequeueCount": 3})
+    yield host
+    host.stop()
+
+
+@pytest.fixture
+def client(devhost: object) -> Iterator[object]:
+    """An httpx client whose every response is validated against the contract."""
+    from tests.support.client import ContractClient
+
+    with ContractClient(devhost.asgi) as http:
+        yield http
+
+
+@pytest.fixture
+def settings_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    """Change settings for one test: set variables with monkeypatch, then call reset_clients()."""
+    yield monkeypatch
+    monkeypatch.undo()
+    reset_clients()
+
+
+@pytest.fixture(scope="session")
+def tokens(emulators: object, signing_key: object) -> object:
+    """Mints Clerk-shaped bearer tokens for tenants, roles and super-admins."""
+    from tests.support.identity import TokenFactory
+
+    return TokenFactory(signing_key, issuer=TEST_ENVIRONMENT["CLERK_ISSUER"], super_admin_user_id=SUPER_ADMIN_USER_ID)

@@ -1,0 +1,1 @@
+"""Test support: the contract validator and the in-process client over the dev host."""

@@ -1,0 +1,197 @@
+"""The HTTP adapter: parsing, validation, auth hook, body cap, error envelope, correlation ids."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import azure.functions as func
+import pytest
+from pydantic import BaseModel, Field
+
+from shared.errors import Conflict, Forbidden, TooManyRequests
+from shared.http.adapter import operation
+from shared.http.request import Reply, Request
+from shared.settings import reload_settings
+
+bp = func.Blueprint()
+
+
+class EchoQuery(BaseModel):
+    page: int = Field(default=1, ge=1)
+
+
+class EchoBody(BaseModel):
+    name: str = Field(min_length=1)
+    count: int = 0
+
+
+@operation(bp, "t/items/{itemId}", methods=["POST"], query=EchoQuery, body=EchoBody, status=201)
+def create_echo(request: Request) -> dict:
+    """Echo what the adapter parsed."""
+    return {
+        "itemId": request.route["itemId"],
+        "page": request.query.page,
+        "name": request.body.name,
+        "count": request.body.count,
+        "ip": request.client_ip,
+        "cookie": request.cookies.get("a"),
+    }
+
+
+@operation(bp, "t/conflict", methods=["POST"])
+def raise_conflict(request: Request) -> dict:
+    raise Conflict("Already there")
+
+
+@operation(bp, "t/limited")
+def raise_rate_limited(request: Request) -> dict:
+    raise TooManyRequests(retry_after=17)
+
+
+@operation(bp, "t/boom")
+def raise_unexpected(request: Request) -> dict:
+    raise RuntimeError("database password=hunter2 leaked in an exception")
+
+
+@operation(bp, "t/cookies")
+def set_two_cookies(request: Request) -> Reply:
+    return Reply({"ok": True}, cookies=["a=1; Path=/", "b=2; Path=/"], headers={"ETag": '"v1"'})
+
+
+class DenyAll:
+    name = "deny"
+
+    def authenticate(self, request: Request) -> None:
+        raise Forbidden("Not for you")
+
+
+@operation(bp, "t/denied", auth=DenyAll())
+def denied(request: Request) -> dict:
+    raise AssertionError("the handler must not run when auth refuses")
+
+
+app = func.FunctionApp()
+app.register_functions(bp)
+INDEXED = app.get_functions()  # indexing twice is refused, as in the worker
+FUNCTIONS = {f.get_function_name(): f.get_user_function() for f in INDEXED}
+
+
+def call(name: str, method: str = "GET", *, body: bytes = b"", headers=None, params=None, route=None):
+    request = func.HttpRequest(
+        method,
+        f"http://localhost/{name}",
+        headers=headers or {},
+        params=params or {},
+        route_params=route or {},
+        body=body,
+    )
+    return FUNCTIONS[name](request)
+
+
+def body_of(response: func.HttpResponse) -> dict:
+    return json.loads(response.get_body())
+
+
+def test_functions_are_named_after_their_handlers_and_bind_req():
+    assert set(FUNCTIONS) >= {"create_echo", "raise_conflict", "set_two_cookies"}
+    function = next(f for f in INDEXED if f.get_function_name() == "create_echo")
+    assert function.get_trigger().name == "req"
+    assert function.get_trigger().route == "t/items/{itemId}"
+
+
+def test_route_query_body_cookies_and_client_ip_reach_the_handler():
+    response = call(
+        "create_echo",
+        "POST",
+        body=b'{"name": "x", "count": 3}',
+        params={"page": "2"},
+        route={"itemId": "i-1"},
+        headers={"Cookie": "a=b", "X-Forwarded-For": "203.0.113.7:4411, 10.0.0.1"},
+    )
+    assert response.status_code == 201
+    assert body_of(response) == {
+        "itemId": "i-1",
+        "page": 2,
+        "name": "x",
+        "count": 3,
+        "ip": "203.0.113.7",
+        "cookie": "b",
+    }
+    assert response.mimetype == "application/json"
+
+
+@pytest.mark.parametrize(
+    ("body", "params", "code", "fragment"),
+    [
+        (b"{not json", {}, "invalid_json", "not valid JSON"),
+        (b"[1, 2]", {}, "validation_error", "JSON object"),
+        (b'{"name": ""}', {}, "validation_error", "body.name"),
+        (b'{"count": 1}', {}, "validation_error", "body.name"),
+        (b'{"name": "x"}', {"page": "zero"}, "validation_error", "query.page"),
+        (b'{"name": "x"}', {"page": "0"}, "validation_error", "query.page"),
+    ],
+)
+def test_bad_input_is_a_400_envelope_naming_the_field(body, params, code, fragment):
+    response = call("create_echo", "POST", body=body, params=params, route={"itemId": "i"})
+    assert response.status_code == 400
+    envelope = body_of(response)
+    assert set(envelope) == {"error", "message"}
+    assert envelope["error"] == code
+    assert fragment in envelope["message"]
+
+
+def test_body_over_the_cap_is_413(monkeypatch):
+    monkeypatch.setenv("MAX_BODY_BYTES", "64")
+    reload_settings()
+    try:
+        response = call("create_echo", "POST", body=b'{"name": "' + b"x" * 100 + b'"}', route={"itemId": "i"})
+        declared = call("create_echo", "POST", body=b"{}", headers={"Content-Length": "999999"}, route={"itemId": "i"})
+    finally:
+        monkeypatch.delenv("MAX_BODY_BYTES")
+        reload_settings()
+    assert response.status_code == 413
+    assert body_of(response)["error"] == "payload_too_large"
+    assert declared.status_code == 413
+
+
+def test_service_errors_map_to_their_status_and_envelope():
+    response = call("raise_conflict", "POST")
+    assert response.status_code == 409
+    assert body_of(response) == {"error": "conflict", "message": "Already there"}
+
+
+def test_rate_limit_error_carries_retry_after():
+    response = call("raise_rate_limited")
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == "17"
+
+
+def test_unexpected_exception_is_a_500_without_details(caplog):
+    with caplog.at_level(logging.ERROR, logger="tellgence.http"):
+        response = call("raise_unexpected", headers={"x-correlation-id": "corr-12345678"})
+    assert response.status_code == 500
+    envelope = body_of(response)
+    assert envelope["error"] == "internal_error"
+    assert "hunter2" not in response.get_body().decode()
+    assert "corr-12345678" in caplog.text
+
+
+def test_auth_mode_runs_before_the_handler():
+    response = call("denied")
+    assert response.status_code == 403
+    assert body_of(response)["error"] == "forbidden"
+
+
+def test_every_response_carries_a_correlation_id():
+    kept = call("raise_conflict", "POST", headers={"x-correlation-id": "abc-12345678"})
+    assert kept.headers["x-correlation-id"] == "abc-12345678"
+    fresh = call("raise_conflict", "POST", headers={"x-correlation-id": "bad id with spaces"})
+    assert len(fresh.headers["x-correlation-id"]) == 32
+
+
+def test_reply_keeps_every_cookie_and_header():
+    response = call("set_two_cookies")
+    assert response.headers.get_all("Set-Cookie") == ["a=1; Path=/", "b=2; Path=/"]
+    assert response.headers["ETag"] == '"v1"'
+    assert response.headers["Cache-Control"] == "no-store"

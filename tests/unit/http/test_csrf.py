@@ -1,0 +1,50 @@
+"""CSRF double-submit verification."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.errors import Forbidden
+from shared.http import csrf
+from shared.http.request import Request
+
+
+def make_request(method: str, cookies: dict, headers: dict) -> Request:
+    return Request(
+        method=method,
+        url="http://x/api/leads",
+        path="/api/leads",
+        route={},
+        query={},
+        body=None,
+        raw_body=b"",
+        headers=headers,
+        cookies=cookies,
+        client_ip="127.0.0.1",
+        correlation_id="c" * 16,
+    )
+
+
+def test_issued_token_matches_its_cookie():
+    token, cookie = csrf.issue_token()
+    assert cookie.startswith(f"csrf_token={token};")
+    csrf.verify(make_request("POST", {"csrf_token": token}, {"x-csrf-token": token}))
+
+
+@pytest.mark.parametrize(
+    ("cookies", "headers", "code"),
+    [
+        ({}, {}, "csrf_required"),
+        ({"csrf_token": "a" * 43}, {}, "csrf_required"),
+        ({}, {"x-csrf-token": "a" * 43}, "csrf_required"),
+        ({"csrf_token": "a" * 43}, {"x-csrf-token": "b" * 43}, "csrf_mismatch"),
+    ],
+)
+def test_state_changing_request_without_matching_token_is_refused(cookies, headers, code):
+    with pytest.raises(Forbidden) as caught:
+        csrf.verify(make_request("PATCH", cookies, headers))
+    assert caught.value.code == code
+
+
+def test_safe_methods_need_no_token():
+    csrf.verify(make_request("GET", {}, {}))
