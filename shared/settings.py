@@ -35,6 +35,17 @@ def _int(value: str | None, default: int) -> int:
         return default
 
 
+def _rate_limits(value: str | None) -> tuple[tuple[str, int, int], ...]:
+    """`createLead=10/60,submitFeedback=30/60` → ((operation, limit, window seconds), ...)."""
+    limits = []
+    for entry in _csv(value):
+        name, _, rule = entry.partition("=")
+        count, _, window = rule.partition("/")
+        if name.strip() and count.strip().isdigit() and window.strip().isdigit():
+            limits.append((name.strip(), int(count), int(window)))
+    return tuple(limits)
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Every setting the app reads; secrets are marked so they never reach a log or a response."""
@@ -66,6 +77,16 @@ class Settings:
     booking_temporal_orchestration: bool = False
     internal_workflow_callback_secret: str = field(default="", repr=False)
 
+    clerk_jwt_key: str = ""
+    clerk_jwks_url: str = ""
+    clerk_issuer: str = ""
+    clerk_webhook_signing_secret: str = field(default="", repr=False)
+    super_admin_user_ids: frozenset[str] = frozenset()
+    api_key_for_realtime: str = field(default="", repr=False)
+    rate_limits: tuple[tuple[str, int, int], ...] = ()
+    outbound_allow_loopback: bool = False
+    session_ttl_seconds: int = 7 * 24 * 60 * 60
+
     health_check_timeout_seconds: float = 2.0
     max_body_bytes: int = 1024 * 1024
     csrf_cookie_name: str = "csrf_token"
@@ -79,6 +100,13 @@ class Settings:
     def azure_openai_configured(self) -> bool:
         """Whether realtime credentials can be minted at all."""
         return bool(self.azure_openai_endpoint)
+
+    def rate_limit_for(self, operation: str) -> tuple[int, int] | None:
+        """An override of one operation's (limit, window seconds), when configured."""
+        for name, limit, window in self.rate_limits:
+            if name == operation:
+                return limit, window
+        return None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -106,6 +134,15 @@ class Settings:
             temporal_enabled=_flag(get("TEMPORAL_ENABLED")),
             booking_temporal_orchestration=_flag(get("FEATURE_BOOKING_TEMPORAL_ORCHESTRATION")),
             internal_workflow_callback_secret=get("INTERNAL_WORKFLOW_CALLBACK_SECRET") or "",
+            clerk_jwt_key=get("CLERK_JWT_KEY") or "",
+            clerk_jwks_url=get("CLERK_JWKS_URL") or "",
+            clerk_issuer=(get("CLERK_ISSUER") or "").strip(),
+            clerk_webhook_signing_secret=get("CLERK_WEBHOOK_SIGNING_SECRET") or "",
+            super_admin_user_ids=frozenset(_csv(get("SUPER_ADMIN_USER_IDS"))),
+            api_key_for_realtime=get("API_KEY_FOR_REALTIME") or "",
+            rate_limits=_rate_limits(get("RATE_LIMITS")),
+            outbound_allow_loopback=_flag(get("OUTBOUND_ALLOW_LOOPBACK")),
+            session_ttl_seconds=_int(get("SESSION_TTL_SECONDS"), 7 * 24 * 60 * 60),
             health_check_timeout_seconds=_float(get("HEALTH_CHECK_TIMEOUT_SECONDS"), 2.0),
             max_body_bytes=_int(get("MAX_BODY_BYTES"), 1024 * 1024),
         )
@@ -113,9 +150,7 @@ class Settings:
     def secret_values(self) -> tuple[str, ...]:
         """The values that must never appear in a log line or a response body."""
         return tuple(
-            value
-            for f in fields(self)
-            if not f.repr and isinstance(value := getattr(self, f.name), str) and value
+            value for f in fields(self) if not f.repr and isinstance(value := getattr(self, f.name), str) and value
         )
 
 

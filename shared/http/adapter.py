@@ -24,6 +24,7 @@ from shared.errors import PayloadTooLarge, ServiceError, ValidationFailed
 from shared.http.auth import PUBLIC, AuthMode
 from shared.http.cookies import parse_cookies
 from shared.http.request import Reply, Request, parse_json
+from shared.ratelimit.service import RateLimit
 from shared.settings import get_settings
 
 logger = logging.getLogger("tellgence.http")
@@ -33,6 +34,9 @@ _CORRELATION_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
 JSON_MEDIA_TYPE = "application/json"
 
 Handler = Callable[[Request], Any]
+
+# operation function name -> its auth mode; the role-table test reads it.
+OPERATION_AUTH: dict[str, AuthMode] = {}
 
 
 def operation(
@@ -44,12 +48,21 @@ def operation(
     query: type | None = None,
     body: type | None = None,
     status: int = 200,
+    rate_limit: RateLimit | None = None,
 ) -> Callable[[Handler], Handler]:
-    """Register `handler(request) -> result` as the HTTP function of one contract operation."""
+    """Register `handler(request) -> result` as the HTTP function of one contract operation.
+
+    `rate_limit` applies to operations whose contract lists 429; the limit is per client and
+    operation, and RATE_LIMITS may override it by the operation's function name.
+    """
 
     def register(handler: Handler) -> Handler:
+        limiter = (handler.__name__, rate_limit) if rate_limit else None
+
         def http_function(req: func.HttpRequest) -> func.HttpResponse:
-            return _dispatch(req, handler, auth=auth, query_model=query, body_model=body, status=status)
+            return _dispatch(
+                req, handler, auth=auth, query_model=query, body_model=body, status=status, limiter=limiter
+            )
 
         # No functools.wraps: the worker reads the signature, and __wrapped__ would expose the
         # handler's instead of the `req` binding.
@@ -58,6 +71,7 @@ def operation(
         http_function.__doc__ = handler.__doc__
         http_function.__module__ = handler.__module__
         bp.route(route=route, methods=list(methods), auth_level=func.AuthLevel.ANONYMOUS)(http_function)
+        OPERATION_AUTH[handler.__name__] = auth
         return handler
 
     return register
@@ -71,20 +85,28 @@ def _dispatch(
     query_model: type | None,
     body_model: type | None,
     status: int,
+    limiter: tuple[str, RateLimit] | None,
 ) -> func.HttpResponse:
     started = time.perf_counter()
     correlation_id = _correlation_id(req.headers.get(CORRELATION_HEADER))
     try:
-        request = _build_request(req, correlation_id, query_model, body_model)
+        request = _build_request(req, correlation_id)
+        if limiter is not None:
+            from shared.ratelimit import service as ratelimit
+
+            ratelimit.hit(limiter[0], request.client_ip, limiter[1])
+        # Who is calling is settled before anything about the input is revealed.
         request.principal = auth.authenticate(request)
+        if query_model is not None:
+            request.query = _validate(query_model, request.query, "query")
+        if body_model is not None:
+            request.body = _validate(body_model, _json_object(request.raw_body), "body")
         result = handler(request)
         response = _to_response(result, status)
     except ServiceError as exc:
         response = _error_response(exc)
     except Exception:
-        logger.exception(
-            "unhandled error in %s %s correlation_id=%s", req.method, _path_of(req.url), correlation_id
-        )
+        logger.exception("unhandled error in %s %s correlation_id=%s", req.method, _path_of(req.url), correlation_id)
         response = _json_response({"error": "internal_error", "message": f"Unexpected error ({correlation_id})"}, 500)
     response.headers[CORRELATION_HEADER] = correlation_id
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -120,9 +142,7 @@ def _client_ip(headers: Mapping[str, str]) -> str:
     return first.strip("[]") or "unknown"
 
 
-def _build_request(
-    req: func.HttpRequest, correlation_id: str, query_model: type | None, body_model: type | None
-) -> Request:
+def _build_request(req: func.HttpRequest, correlation_id: str) -> Request:
     settings = get_settings()
     headers = {key.lower(): value for key, value in req.headers.items()}
     declared_length = headers.get("content-length", "")
@@ -131,14 +151,13 @@ def _build_request(
     raw_body = req.get_body() or b""
     if len(raw_body) > settings.max_body_bytes:
         raise PayloadTooLarge(f"The request body exceeds {settings.max_body_bytes} bytes")
-    query_params = dict(req.params)
     return Request(
         method=req.method.upper(),
         url=req.url,
         path=_path_of(req.url),
         route=dict(req.route_params),
-        query=_validate(query_model, query_params, "query") if query_model else query_params,
-        body=_validate(body_model, _json_object(raw_body), "body") if body_model else None,
+        query=dict(req.params),
+        body=None,
         raw_body=raw_body,
         headers=headers,
         cookies=parse_cookies(headers.get("cookie")),
@@ -184,7 +203,7 @@ def _to_response(result: Any, default_status: int) -> func.HttpResponse:
         body = result.body if isinstance(result.body, bytes | str) or result.body is None else str(result.body)
         response = func.HttpResponse(body=body, status_code=status, mimetype=result.media_type.split(";")[0])
         response.headers["Content-Type"] = result.media_type
-    elif result.body is None and status in (204, 301, 302, 303, 304, 307, 308):
+    elif result.body is None:
         response = func.HttpResponse(status_code=status)
     else:
         response = _json_response(result.body, status)

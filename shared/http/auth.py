@@ -1,10 +1,14 @@
-"""Auth modes: each operation names one; the adapter runs it before the handler."""
+"""Auth modes: each operation names one; the adapter runs it before reading the input."""
 
 from __future__ import annotations
 
+import hmac
 from typing import Any, Protocol
 
+from shared.errors import Forbidden, NotFound, Unauthorized
 from shared.http.request import Request
+from shared.identity.roles import Role
+from shared.settings import get_settings
 
 
 class AuthMode(Protocol):
@@ -24,4 +28,133 @@ class Public:
         return None
 
 
+class ClerkBearer:
+    """A valid Clerk session token, and optionally a minimum tenant role or platform super-admin.
+
+    - `min_role`: the caller must be a member of its organization's tenant with at least this role.
+    - `super_admin`: only platform super-admins.
+    - `super_admin_or`: super-admins, or members with at least `min_role` (e.g. the audit log).
+    - neither: any signed-in user (the auth session itself).
+    - `store_optional`: a Cosmos outage yields a principal in state db_unavailable instead of 503.
+    """
+
+    def __init__(
+        self,
+        min_role: Role | None = None,
+        *,
+        super_admin: bool = False,
+        super_admin_or: bool = False,
+        store_optional: bool = False,
+    ):
+        self.min_role = min_role
+        self.store_optional = store_optional
+        self.super_admin = super_admin
+        self.super_admin_or = super_admin_or
+        if super_admin:
+            self.name = "super_admin"
+        elif min_role is not None:
+            self.name = f"{'super_admin or ' if super_admin_or else ''}{min_role.value}"
+        else:
+            self.name = "signed_in"
+
+    def authenticate(self, request: Request) -> Any:
+        from shared.identity import service as identity
+        from shared.identity.tokens import bearer_token, verify_token
+
+        token = bearer_token(request.header("authorization"))
+        if token is None:
+            raise Unauthorized("A Clerk bearer token is required", code="missing_token")
+        claims = verify_token(token)
+        principal = (
+            identity.resolve_principal_or_outage(claims) if self.store_optional else identity.resolve_principal(claims)
+        )
+        if self.super_admin:
+            if not principal.is_super_admin:
+                raise Forbidden("Only platform super-admins may do this")
+        elif self.min_role is not None:
+            allowed = principal.can(self.min_role) or (self.super_admin_or and principal.is_super_admin)
+            if not allowed:
+                if not principal.has_tenant_access:
+                    raise Forbidden("You are not a member of a tenant", code="no_tenant_access")
+                raise Forbidden(f"This needs the {self.min_role.value} role or higher")
+        return principal
+
+
+class RealtimeApiKey:
+    """`x-api-key` or `Authorization: ApiKey …` equal to API_KEY_FOR_REALTIME; open when unset."""
+
+    name = "realtime_api_key"
+
+    def authenticate(self, request: Request) -> None:
+        expected = get_settings().api_key_for_realtime
+        if not expected:
+            return None
+        presented = request.header("x-api-key") or ""
+        authorization = request.header("authorization") or ""
+        if not presented and authorization.lower().startswith("apikey "):
+            presented = authorization[7:].strip()
+        if not presented or not hmac.compare_digest(presented.encode(), expected.encode()):
+            raise Unauthorized("A valid API key is required", code="invalid_api_key")
+        return None
+
+
+class WorkflowSecret:
+    """The orchestrator's shared secret; the route does not exist while the secret is unset."""
+
+    name = "workflow_secret"
+    header = "x-tellgence-workflow-secret"
+
+    def authenticate(self, request: Request) -> None:
+        expected = get_settings().internal_workflow_callback_secret
+        if not expected:
+            raise NotFound("Not found")
+        presented = request.header(self.header) or ""
+        if not presented or not hmac.compare_digest(presented.encode(), expected.encode()):
+            raise Unauthorized("The workflow secret is not valid", code="invalid_workflow_secret")
+        return None
+
+
 PUBLIC = Public()
+SIGNED_IN = ClerkBearer(store_optional=True)
+SUPER_ADMIN = ClerkBearer(super_admin=True)
+VIEWER = ClerkBearer(Role.VIEWER)
+OPERATOR = ClerkBearer(Role.OPERATOR)
+ADMIN = ClerkBearer(Role.ADMIN)
+OWNER = ClerkBearer(Role.OWNER)
+REALTIME_API_KEY = RealtimeApiKey()
+WORKFLOW_SECRET = WorkflowSecret()
+
+
+class SessionAccess:
+    """The session's access key (cookie or header), or an admin bearer of the session's tenant.
+
+    A state-changing request authenticated by the cookie must also pass the CSRF check; a header
+    cannot be sent cross-site without CORS consent, so header-authenticated requests need not.
+    """
+
+    def __init__(self, route_param: str = "id", *, admin_role: Role = Role.OPERATOR) -> None:
+        self.route_param = route_param
+        self.admin_role = admin_role
+        self.name = f"session_access or {admin_role.value}"
+
+    def authenticate(self, request: Request) -> Any:
+        from shared.http import csrf
+        from shared.sessions import access
+
+        session_id = request.route.get(self.route_param, "")
+        if not session_id:
+            raise NotFound("Session not found")
+        header_key = request.header(access.ACCESS_HEADER)
+        if header_key:
+            return access.check_key(session_id, header_key, "header")
+        cookie_key = request.cookies.get(access.ACCESS_COOKIE)
+        if cookie_key:
+            grant = access.check_key(session_id, cookie_key, "cookie")
+            csrf.verify(request)
+            return grant
+        if request.header("authorization"):
+            principal = ClerkBearer(self.admin_role).authenticate(request)
+            if access.tenant_of(session_id) != principal.tenant_id:
+                raise NotFound("Session not found")  # another tenant's session does not exist for you
+            return access.SessionGrant(session_id, principal.tenant_id, "admin")
+        raise Unauthorized("The session access key is required", code="missing_session_access")

@@ -1,0 +1,32 @@
+"""Control-plane Tenants: the tenant directory, for platform super-admins."""
+
+from __future__ import annotations
+
+import azure.functions as func
+
+from shared.http.adapter import operation
+from shared.http.auth import SUPER_ADMIN
+from shared.http.request import Request
+from shared.tenants import service as tenants
+from shared.tenants.models import TenantPatch
+
+bp = func.Blueprint()
+
+
+@operation(bp, "api/cp/tenants", auth=SUPER_ADMIN)
+def cp_list_tenants(request: Request) -> dict:
+    """Every tenant in the directory."""
+    return {"success": True, "tenants": tenants.list_tenants()}
+
+
+@operation(bp, "api/cp/tenants/{tenantId}", auth=SUPER_ADMIN)
+def cp_get_tenant(request: Request) -> dict:
+    """One tenant directory entry."""
+    return {"success": True, "tenant": tenants.get_tenant(request.route["tenantId"])}
+
+
+@operation(bp, "api/cp/tenants/{tenantId}", methods=["PATCH"], auth=SUPER_ADMIN, body=TenantPatch)
+def cp_update_tenant(request: Request) -> dict:
+    """Change a tenant's name, status, plan, MRR, location or industry; audited."""
+    tenant = tenants.update_tenant(request.principal, request.route["tenantId"], request.body, ip=request.client_ip)
+    return {"success": True, "tenant": tenant}

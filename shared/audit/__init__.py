@@ -1,0 +1,1 @@
+"""The immutable audit trail of control-plane mutations."""

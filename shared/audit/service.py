@@ -1,0 +1,76 @@
+"""Recording and reading the audit trail."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from shared.audit.repository import PLATFORM_PARTITION, AuditRepository
+from shared.errors import Forbidden
+from shared.identity.principal import Principal
+from shared.identity.roles import Role
+from shared.store.repository import Document, utc_now_iso
+
+AUDIT_PAGE_LIMIT = 200
+EVENT_FIELDS = (
+    "id",
+    "action",
+    "actorId",
+    "actorEmail",
+    "tenantId",
+    "targetId",
+    "targetType",
+    "changes",
+    "createdAt",
+    "ip",
+)
+
+events = AuditRepository()
+
+
+def record(
+    actor: Principal,
+    action: str,
+    *,
+    target_type: str,
+    target_id: str,
+    tenant_id: str | None,
+    changes: dict[str, Any] | None = None,
+    ip: str | None = None,
+) -> Document:
+    """Append one event for a mutation the actor just made."""
+    event: Document = {
+        "id": uuid.uuid4().hex,
+        "tenantId": tenant_id or PLATFORM_PARTITION,
+        "action": action,
+        "actorId": actor.user_id,
+        "targetType": target_type,
+        "targetId": target_id,
+        "changes": changes or {},
+        "createdAt": utc_now_iso(),
+    }
+    if actor.email:
+        event["actorEmail"] = actor.email
+    if ip and ip != "unknown":
+        event["ip"] = ip
+    return events.append(event)
+
+
+def diff(before: Document, after: Document, fields: list[str] | tuple[str, ...]) -> dict[str, Any]:
+    """{field: {"from": old, "to": new}} for each field whose value changed."""
+    return {
+        name: {"from": before.get(name), "to": after.get(name)}
+        for name in fields
+        if before.get(name) != after.get(name)
+    }
+
+
+def list_events(principal: Principal, limit: int = AUDIT_PAGE_LIMIT) -> list[dict[str, Any]]:
+    """Newest first: every tenant's for super-admins, the own tenant's for its owners and admins."""
+    if principal.is_super_admin:
+        docs = events.newest_everywhere(limit)
+    elif principal.can(Role.ADMIN) and principal.tenant_id:
+        docs = events.newest_for_tenant(principal.tenant_id, limit)
+    else:
+        raise Forbidden("Only tenant owners and admins may read the audit log")
+    return [{name: doc[name] for name in EVENT_FIELDS if name in doc} for doc in docs]

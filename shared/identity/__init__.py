@@ -1,0 +1,1 @@
+"""Identity: Clerk tokens, principals, tenants, users and memberships."""

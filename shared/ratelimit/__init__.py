@@ -1,0 +1,1 @@
+"""Fixed-window rate limits shared by every instance through Cosmos."""

@@ -1,0 +1,1 @@
+"""The tenant directory: one entry per customer business."""

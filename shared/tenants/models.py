@@ -1,0 +1,47 @@
+"""The tenant directory entry as the contract shows it, and the patch it accepts."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+TenantStatus = Literal["active", "paused", "archived"]
+TenantPlan = Literal["starter", "growth", "enterprise"]
+
+# The fields of the contract's tenant object, in its order.
+TENANT_VIEW_FIELDS = (
+    "tenantId",
+    "displayName",
+    "firstSeenAt",
+    "lastActivityAt",
+    "status",
+    "plan",
+    "mrr",
+    "callsThisMonth",
+    "minutesThisMonth",
+    "location",
+    "industry",
+)
+
+
+class TenantPatch(BaseModel):
+    """What a super-admin may change on a tenant; unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    displayName: str | None = Field(default=None, min_length=1, max_length=120)
+    status: TenantStatus | None = None
+    plan: TenantPlan | None = None
+    mrr: float | None = Field(default=None, ge=0, le=10_000_000)
+    location: str | None = Field(default=None, min_length=1, max_length=120)
+    industry: str | None = Field(default=None, min_length=1, max_length=80)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> TenantPatch:
+        if not self.model_fields_set:
+            raise ValueError("at least one field must be given")
+        for name in self.model_fields_set:
+            if getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self

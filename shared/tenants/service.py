@@ -1,0 +1,122 @@
+"""The tenant directory: entries created by org sync or first activity, patched by super-admins."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.audit import service as audit
+from shared.cache import TtlCache
+from shared.errors import Conflict, NotFound
+from shared.identity.principal import Principal
+from shared.store.repository import Document, utc_now_iso
+from shared.tenants.models import TENANT_VIEW_FIELDS, TenantPatch
+from shared.tenants.repository import TenantRepository
+
+ACTIVITY_WRITE_INTERVAL_SECONDS = 300
+
+tenants = TenantRepository()
+_activity_written = TtlCache(ACTIVITY_WRITE_INTERVAL_SECONDS)
+
+
+def read_tenant(tenant_id: str) -> Document | None:
+    """One tenant's stored entry, or None."""
+    return tenants.read_tenant(tenant_id)
+
+
+def tenant_exists(tenant_id: str) -> bool:
+    """Whether the directory has this tenant (point read)."""
+    return tenants.read_tenant(tenant_id) is not None
+
+
+def ensure_tenant(tenant_id: str, *, display_name: str | None = None, org_id: str | None = None) -> Document:
+    """The tenant's entry, created (active, first seen now) when absent."""
+    existing = tenants.read_tenant(tenant_id)
+    if existing is not None:
+        if org_id and not existing.get("clerkOrgId"):
+            return tenants.update(tenant_id, tenant_id, lambda doc: doc.update(clerkOrgId=org_id), what="Tenant")
+        return existing
+    now = utc_now_iso()
+    doc: Document = {
+        "id": tenant_id,
+        "tenantId": tenant_id,
+        "displayName": display_name or tenant_id,
+        "status": "active",
+        "firstSeenAt": now,
+        "lastActivityAt": now,
+    }
+    if org_id:
+        doc["clerkOrgId"] = org_id
+    try:
+        return tenants.create(doc)
+    except Conflict:
+        return tenants.get(tenant_id, tenant_id, what="Tenant")
+
+
+def sync_from_organization(tenant_id: str, *, org_id: str, name: str | None, archived: bool = False) -> Document:
+    """Apply a Clerk organization event to the tenant's entry."""
+    ensure_tenant(tenant_id, display_name=name, org_id=org_id)
+
+    def apply(doc: Document) -> None:
+        if name:
+            doc["displayName"] = name
+        doc["clerkOrgId"] = org_id
+        if archived:
+            doc["status"] = "archived"
+
+    return tenants.update(tenant_id, tenant_id, apply, what="Tenant")
+
+
+def record_activity(tenant_id: str) -> None:
+    """Move lastActivityAt forward, at most once per interval per process (it is a hint, not a log)."""
+    if _activity_written.get(tenant_id):
+        return
+    _activity_written.put(tenant_id, True)
+    now = utc_now_iso()
+    try:
+        tenants.update(tenant_id, tenant_id, lambda doc: doc.update(lastActivityAt=now), what="Tenant")
+    except NotFound:
+        ensure_tenant(tenant_id)
+
+
+def tenant_view(doc: Document) -> dict[str, Any]:
+    """The contract's tenant object."""
+    return {name: doc[name] for name in TENANT_VIEW_FIELDS if doc.get(name) is not None}
+
+
+def list_tenants() -> list[dict[str, Any]]:
+    """Every tenant in the directory."""
+    return [tenant_view(doc) for doc in tenants.list_all()]
+
+
+def get_tenant(tenant_id: str) -> dict[str, Any]:
+    """One tenant; NotFound when absent."""
+    return tenant_view(tenants.get(tenant_id, tenant_id, what="Tenant"))
+
+
+def update_tenant(actor: Principal, tenant_id: str, patch: TenantPatch, *, ip: str | None = None) -> dict[str, Any]:
+    """Apply a validated patch and audit exactly what changed."""
+    changes = patch.model_dump(exclude_unset=True)
+    before: Document = {}
+
+    def apply(doc: Document) -> None:
+        before.clear()
+        before.update(doc)
+        doc.update(changes)
+        doc["updatedAt"] = utc_now_iso()
+
+    after = tenants.update(tenant_id, tenant_id, apply, what="Tenant")
+    audit.record(
+        actor,
+        "tenant.updated",
+        target_type="tenant",
+        target_id=tenant_id,
+        tenant_id=tenant_id,
+        changes=audit.diff(before, after, list(changes)),
+        ip=ip,
+    )
+    return tenant_view(after)
+
+
+def clear_caches() -> None:
+    """Forget the activity throttle (tests)."""
+    _activity_written.clear()
