@@ -8,7 +8,6 @@ from shared.http.adapter import operation
 from shared.http.auth import SUPER_ADMIN
 from shared.http.request import Request
 from shared.tenants import service as tenants
-from shared.tenants.models import TenantPatch
 
 bp = func.Blueprint()
 
@@ -25,7 +24,9 @@ def cp_get_tenant(request: Request) -> dict:
     return {"success": True, "tenant": tenants.get_tenant(request.route["tenantId"])}
 
 
-@operation(bp, "api/cp/tenants/{tenantId}", methods=["PATCH"], auth=SUPER_ADMIN, body=TenantPatch)
+@operation(
+    bp, "api/cp/tenants/{tenantId}", methods=["PATCH"], auth=SUPER_ADMIN, body="shared.tenants.models:TenantPatch"
+)
 def cp_update_tenant(request: Request) -> dict:
     """Change a tenant's name, status, plan, MRR, location or industry; audited."""
     tenant = tenants.update_tenant(request.principal, request.route["tenantId"], request.body, ip=request.client_ip)

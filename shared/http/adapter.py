@@ -9,6 +9,8 @@ calls the handler, serialises its result, maps ServiceError to the error envelop
 
 from __future__ import annotations
 
+import functools
+import importlib
 import json
 import logging
 import re
@@ -34,6 +36,7 @@ _CORRELATION_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
 JSON_MEDIA_TYPE = "application/json"
 
 Handler = Callable[[Request], Any]
+ModelRef = type | str
 
 # operation function name -> its auth mode; the role-table test reads it.
 OPERATION_AUTH: dict[str, AuthMode] = {}
@@ -45,12 +48,15 @@ def operation(
     *,
     methods: Sequence[str] = ("GET",),
     auth: AuthMode = PUBLIC,
-    query: type | None = None,
-    body: type | None = None,
+    query: ModelRef | None = None,
+    body: ModelRef | None = None,
     status: int = 200,
     rate_limit: RateLimit | None = None,
 ) -> Callable[[Handler], Handler]:
     """Register `handler(request) -> result` as the HTTP function of one contract operation.
+
+    `query` and `body` name pydantic models as "module:Class" (or pass the class): they are
+    imported on the first request that needs them, which keeps pydantic out of the cold start.
 
     `rate_limit` applies to operations whose contract lists 429; the limit is per client and
     operation, and RATE_LIMITS may override it by the operation's function name.
@@ -82,8 +88,8 @@ def _dispatch(
     handler: Handler,
     *,
     auth: AuthMode,
-    query_model: type | None,
-    body_model: type | None,
+    query_model: ModelRef | None,
+    body_model: ModelRef | None,
     status: int,
     limiter: tuple[str, RateLimit] | None,
 ) -> func.HttpResponse:
@@ -175,11 +181,19 @@ def _json_object(raw: bytes) -> dict[str, Any]:
     return value
 
 
-def _validate(model: Any, data: Any, where: str) -> Any:
+@functools.cache
+def _resolve_model(reference: ModelRef) -> Any:
+    if not isinstance(reference, str):
+        return reference
+    module_name, _, class_name = reference.partition(":")
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def _validate(model: ModelRef, data: Any, where: str) -> Any:
     from pydantic import ValidationError
 
     try:
-        return model.model_validate(data)
+        return _resolve_model(model).model_validate(data)
     except ValidationError as exc:
         raise ValidationFailed(describe_validation_error(exc, where)) from exc
 

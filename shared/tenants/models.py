@@ -9,21 +9,6 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 TenantStatus = Literal["active", "paused", "archived"]
 TenantPlan = Literal["starter", "growth", "enterprise"]
 
-# The fields of the contract's tenant object, in its order.
-TENANT_VIEW_FIELDS = (
-    "tenantId",
-    "displayName",
-    "firstSeenAt",
-    "lastActivityAt",
-    "status",
-    "plan",
-    "mrr",
-    "callsThisMonth",
-    "minutesThisMonth",
-    "location",
-    "industry",
-)
-
 
 class TenantPatch(BaseModel):
     """What a super-admin may change on a tenant; unknown fields are refused."""

@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.audit import service as audit
 from shared.cache import TtlCache
 from shared.errors import Conflict, NotFound
 from shared.identity.principal import Principal
 from shared.store.repository import Document, utc_now_iso
-from shared.tenants.models import TENANT_VIEW_FIELDS, TenantPatch
 from shared.tenants.repository import TenantRepository
 
+if TYPE_CHECKING:
+    from shared.tenants.models import TenantPatch
+
 ACTIVITY_WRITE_INTERVAL_SECONDS = 300
+# The fields of the contract's tenant object, in its order.
+TENANT_VIEW_FIELDS = (
+    "tenantId",
+    "displayName",
+    "firstSeenAt",
+    "lastActivityAt",
+    "status",
+    "plan",
+    "mrr",
+    "callsThisMonth",
+    "minutesThisMonth",
+    "location",
+    "industry",
+)
 
 tenants = TenantRepository()
 _activity_written = TtlCache(ACTIVITY_WRITE_INTERVAL_SECONDS)
