@@ -23,9 +23,7 @@ class TenantPatch(BaseModel):
     industry: str | None = Field(default=None, min_length=1, max_length=80)
 
     @model_validator(mode="after")
-    def _not_empty(self) -> TenantPatch:
-        if not self.model_fields_set:
-            raise ValueError("at least one field must be given")
+    def _no_nulls(self) -> TenantPatch:
         for name in self.model_fields_set:
             if getattr(self, name) is None:
                 raise ValueError(f"{name} cannot be null")

@@ -110,8 +110,10 @@ def get_tenant(tenant_id: str) -> dict[str, Any]:
 
 
 def update_tenant(actor: Principal, tenant_id: str, patch: TenantPatch, *, ip: str | None = None) -> dict[str, Any]:
-    """Apply a validated patch and audit exactly what changed."""
+    """Apply a validated patch and audit exactly what changed; an empty patch changes nothing."""
     changes = patch.model_dump(exclude_unset=True)
+    if not changes:
+        return get_tenant(tenant_id)
     before: Document = {}
 
     def apply(doc: Document) -> None:

@@ -62,7 +62,6 @@ def test_patch_changes_fields_and_is_audited(client, tokens, tenant):
 @pytest.mark.parametrize(
     "body",
     [
-        {},
         {"plan": "platinum"},
         {"status": "deleted"},
         {"mrr": -5},
@@ -90,3 +89,11 @@ def test_a_non_json_patch_is_400(client, tokens, tenant):
         headers={**tokens.super_admin(), "content-type": "text/plain"},
     )
     assert response.status_code == 400
+
+
+def test_an_empty_patch_changes_nothing_and_writes_no_audit_event(client, tokens, tenant):
+    response = client.patch(f"/api/cp/tenants/{tenant}", headers=tokens.super_admin())
+    assert response.status_code == 200
+    assert response.json()["tenant"]["tenantId"] == tenant
+    events = client.get("/api/cp/audit", headers=tokens.super_admin()).json()["events"]
+    assert not [e for e in events if e["targetId"] == tenant]
