@@ -1,0 +1,1 @@
+"""The demo catalog: voices, personas, scenarios, vertical packs and the tool registry."""

@@ -1,0 +1,1 @@
+"""Integration providers and practice connectors."""
