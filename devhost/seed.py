@@ -12,7 +12,15 @@ from collections.abc import Callable
 
 logger = logging.getLogger("devhost.seed")
 
-SEEDERS: list[Callable[[], None]] = []
+
+def seed_tool_policy() -> None:
+    """Store every registry tool's default global rule."""
+    from shared.toolpolicy.service import seed_rules
+
+    seed_rules()
+
+
+SEEDERS: list[Callable[[], None]] = [seed_tool_policy]
 
 
 def run_seeders() -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from shared.http.request import Reply, Request
@@ -24,3 +25,14 @@ def cacheable(
     if etag_matches(request, etag):
         return Reply(status=304, headers=headers)
     return Reply(body=body, headers=headers, media_type=media_type)
+
+
+def cacheable_json(request: Request, body: Any, *, max_age: int, public: bool = True) -> Reply:
+    """`cacheable` for a JSON body, its ETag derived from the serialised body."""
+    from shared.http.adapter import dump_json
+
+    serialised = dump_json(body)
+    etag = '"' + hashlib.sha256(serialised.encode("utf-8")).hexdigest()[:32] + '"'
+    return cacheable(
+        request, serialised, etag=etag, max_age=max_age, media_type="application/json; charset=utf-8", public=public
+    )

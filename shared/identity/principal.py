@@ -41,6 +41,10 @@ class Principal:
         """Whether the user's tenant role is at least `minimum`."""
         return self.has_tenant_access and self.role is not None and self.role.at_least(minimum)
 
+    def may_address_tenant(self, tenant_id: str) -> bool:
+        """Super-admins address any tenant; everyone else only their own."""
+        return self.is_super_admin or (self.has_tenant_access and self.tenant_id == tenant_id)
+
     def session_view(self) -> dict[str, Any]:
         """The contract's control-plane session object (nullable fields kept as null)."""
         return {

@@ -31,6 +31,9 @@ CONTAINERS: tuple[ContainerSpec, ...] = (
     ContainerSpec("webhook_receipts", "/id", WEEK_SECONDS, purpose="processed webhook delivery ids (replay guard)"),
     ContainerSpec("rate_limits", "/id", -1, purpose="fixed-window counters, each with its own ttl"),
     ContainerSpec("session_access", "/sessionId", -1, purpose="hashed session access keys, ttl = session ttl"),
+    ContainerSpec("tool_policy", "/scope", purpose="global tool rules ('global') and tenant overrides ('tenant:<id>')"),
+    ContainerSpec("onboarding_profiles", "/tenantId", purpose="fast-start onboarding profiles (id = profileId)"),
+    ContainerSpec("practice_connectors", "/tenantId", purpose="a tenant's connector per kind (id = kind)"),
 )
 
 # Blob containers and queues, by the names the code and the triggers use.

@@ -13,7 +13,7 @@ TenantPlan = Literal["starter", "growth", "enterprise"]
 class TenantPatch(BaseModel):
     """What a super-admin may change on a tenant; unknown fields are refused."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
 
     displayName: str | None = Field(default=None, min_length=1, max_length=120)
     status: TenantStatus | None = None

@@ -82,3 +82,6 @@ def test_strangers_forgers_and_lower_roles_are_refused(client, tokens, operation
     if lower:
         refused = client.request(method, url, json={}, headers=tokens.headers(tenant, lower))
         assert refused.status_code == 403, operation_id
+    if role != "signed_in":
+        outsider = client.request(method, url, json={}, headers=tokens.headers(None, None))
+        assert outsider.status_code == 403, operation_id

@@ -65,6 +65,7 @@ def test_patch_changes_fields_and_is_audited(client, tokens, tenant):
         {"plan": "platinum"},
         {"status": "deleted"},
         {"mrr": -5},
+        {"mrr": "1499"},
         {"displayName": ""},
         {"displayName": None},
         {"tenantId": "hijack"},

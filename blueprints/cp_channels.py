@@ -1,0 +1,18 @@
+"""Control-plane Channels: the tenant's voice channels."""
+
+from __future__ import annotations
+
+import azure.functions as func
+
+from shared.channels import service as channels
+from shared.http.adapter import operation
+from shared.http.auth import VIEWER
+from shared.http.request import Request
+
+bp = func.Blueprint()
+
+
+@operation(bp, "api/cp/channels", auth=VIEWER)
+def cp_list_channels(request: Request) -> dict:
+    """Browser realtime always; telephony when configured."""
+    return {"success": True, "channels": channels.list_channels(request.principal.tenant_id)}

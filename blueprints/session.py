@@ -1,0 +1,50 @@
+"""Session: personas, voices and the persona runtime the browser sends the realtime model."""
+
+from __future__ import annotations
+
+import azure.functions as func
+
+from shared.catalog import runtime
+from shared.catalog import service as catalog
+from shared.errors import NotFound
+from shared.http.adapter import operation
+from shared.http.auth import ADMIN
+from shared.http.caching import cacheable_json
+from shared.http.request import Reply, Request
+from shared.onboarding.repository import OnboardingProfileRepository
+
+bp = func.Blueprint()
+
+CATALOG_MAX_AGE = 300
+profiles = OnboardingProfileRepository()
+
+
+@operation(bp, "api/personas")
+def get_personas(request: Request) -> Reply:
+    """The persona catalog."""
+    return cacheable_json(request, catalog.list_personas(), max_age=CATALOG_MAX_AGE)
+
+
+@operation(bp, "api/voices")
+def get_voices(request: Request) -> Reply:
+    """The voice catalog."""
+    return cacheable_json(request, catalog.list_voices(), max_age=CATALOG_MAX_AGE)
+
+
+@operation(bp, "api/personas/{personaId}/runtime", query="shared.catalog.models:RuntimeQuery")
+def get_persona_runtime(request: Request) -> dict:
+    """The composed runtime; a fast-start profile needs an admin of the profile's tenant."""
+    query = request.query
+    profile = None
+    if query.onboardingProfileId:
+        principal = ADMIN.authenticate(request)
+        profile = profiles.read_profile(principal.tenant_id, query.onboardingProfileId)
+        if profile is None:
+            raise NotFound("Onboarding profile not found")
+    return runtime.compose(
+        request.route["personaId"],
+        tone=query.tone,
+        scenario_id=query.scenarioId,
+        session_id=query.sessionId,
+        onboarding_profile=profile,
+    )
