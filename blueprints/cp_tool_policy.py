@@ -17,9 +17,9 @@ bp = func.Blueprint()
 TENANT_ADMIN_OR_SUPER_ADMIN = ClerkBearer(Role.ADMIN, super_admin_or=True)
 
 
-def _addressed_tenant(request: Request) -> str:
+def _addressed_tenant(request: Request, *, must_exist: bool) -> str:
     tenant_id = request.route["tenantId"]
-    if not request.principal.may_address_tenant(tenant_id) or not tenants.tenant_exists(tenant_id):
+    if not request.principal.may_address_tenant(tenant_id) or (must_exist and not tenants.tenant_exists(tenant_id)):
         raise NotFound("Tenant not found")
     return tenant_id
 
@@ -46,7 +46,7 @@ def cp_update_tool_policy(request: Request) -> dict:
 @operation(bp, "api/cp/tool-policy/tenants/{tenantId}/overrides", auth=TENANT_ADMIN_OR_SUPER_ADMIN)
 def cp_list_tenant_tool_overrides(request: Request) -> dict:
     """One tenant's overrides: super-admins for any tenant, admins for their own."""
-    return {"success": True, "overrides": policy.list_overrides(_addressed_tenant(request))}
+    return {"success": True, "overrides": policy.list_overrides(_addressed_tenant(request, must_exist=False))}
 
 
 @operation(
@@ -57,8 +57,8 @@ def cp_list_tenant_tool_overrides(request: Request) -> dict:
     body="shared.toolpolicy.models:TenantOverridePatch",
 )
 def cp_set_tenant_tool_override(request: Request) -> dict:
-    """Enable or disable one tool for one tenant; audited."""
-    tenant_id = _addressed_tenant(request)
+    """Enable or disable one tool for one tenant; audited. An empty patch reads the current state."""
+    tenant_id = _addressed_tenant(request, must_exist=True)
     override = policy.set_override(
         request.principal, tenant_id, request.route["toolId"], request.body, ip=request.client_ip
     )

@@ -28,5 +28,5 @@ class TenantOverridePatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
 
-    enabled: bool
+    enabled: bool | None = None
     reason: str | None = Field(default=None, max_length=500)

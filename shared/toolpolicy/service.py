@@ -112,8 +112,16 @@ def list_overrides(tenant_id: str) -> list[dict[str, Any]]:
 def set_override(
     actor: Principal, tenant_id: str, tool_id: str, patch: TenantOverridePatch, *, ip: str | None = None
 ) -> dict[str, Any]:
-    """Enable or disable a tool for one tenant; a globally blocked tool cannot be enabled."""
+    """Enable or disable a tool for one tenant; a globally blocked tool cannot be enabled.
+
+    A patch without `enabled` changes nothing and answers the tenant's current state of the tool.
+    """
     _registry_tool(tool_id)
+    if patch.enabled is None:
+        current = policies.read(tool_id, tenant_scope(tenant_id))
+        if current:
+            return _view(current, OVERRIDE_FIELDS)
+        return {"toolId": tool_id, "tenantId": tenant_id, "enabled": is_allowed(tenant_id, tool_id)}
     if patch.enabled and rule(tool_id)["access"] == "blocked":
         raise BadRequest(f"{tool_id} is blocked for every tenant", code="tool_blocked")
     scope = tenant_scope(tenant_id)

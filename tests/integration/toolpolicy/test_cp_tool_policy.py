@@ -98,11 +98,15 @@ def test_a_blocked_tool_cannot_be_enabled_anywhere(client, tokens, tenant):
     assert policy.is_allowed(tenant, tool_id) is False
 
 
-def test_overrides_for_an_unknown_tenant_or_tool_are_404(client, tokens, tenant):
-    assert (
-        client.get("/api/cp/tool-policy/tenants/ghost-tenant/overrides", headers=tokens.super_admin()).status_code
-        == 404
+def test_overrides_for_an_unknown_tenant_or_tool(client, tokens, tenant):
+    listed = client.get("/api/cp/tool-policy/tenants/ghost-tenant/overrides", headers=tokens.super_admin())
+    assert listed.json()["overrides"] == []
+    ghost = client.patch(
+        f"/api/cp/tool-policy/tenants/ghost-tenant/overrides/{tool_with_access('global')}",
+        json={"enabled": False},
+        headers=tokens.super_admin(),
     )
+    assert ghost.status_code == 404
     response = client.patch(
         f"/api/cp/tool-policy/tenants/{tenant}/overrides/no_such_tool",
         json={"enabled": True},
@@ -115,3 +119,10 @@ def test_seeding_stores_every_default_once(emulators):
     policy.seed_rules()
     assert policy.seed_rules() == 0
     assert {doc["toolId"] for doc in policy.policies.rules()} == set(content.tools())
+
+
+def test_an_empty_override_patch_reads_the_current_state(client, tokens, tenant):
+    optin = tool_with_access("tenant_optin")
+    response = client.patch(f"/api/cp/tool-policy/tenants/{tenant}/overrides/{optin}", headers=tokens.super_admin())
+    assert response.json()["override"] == {"toolId": optin, "tenantId": tenant, "enabled": False}
+    assert policy.list_overrides(tenant) == []
