@@ -1,0 +1,1 @@
+"""Bookings: the booking lifecycle state machine and its reminder / no-show bookkeeping."""
