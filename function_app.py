@@ -14,10 +14,13 @@ from blueprints import (
     meta,
     scenarios,
     session,
+    sessions,
     tools,
     verticals,
     webhooks,
 )
+from blueprints.jobs import emails as jobs_emails
+from blueprints.jobs import retention as jobs_retention
 from shared.telemetry import configure_logging
 
 configure_logging()
@@ -29,6 +32,7 @@ for blueprint in (
     meta,
     webhooks,
     session,
+    sessions,
     scenarios,
     verticals,
     tools,
@@ -39,5 +43,7 @@ for blueprint in (
     cp_verticals,
     cp_tool_policy,
     cp_channels,
+    jobs_emails,
+    jobs_retention,
 ):
     app.register_functions(blueprint.bp)

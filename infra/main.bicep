@@ -161,11 +161,13 @@ var storageRoleIds = [
 // identity. A test checks this list against Settings.
 // CLERK_JWT_KEY is a public PEM key, but every *_KEY setting goes through Key Vault alike.
 var secretSettingNames = [
+  'ACS_EMAIL_CONNECTION_STRING'
   'API_KEY_FOR_REALTIME'
   'AZURE_OPENAI_API_KEY'
   'CLERK_JWT_KEY'
   'CLERK_WEBHOOK_SIGNING_SECRET'
   'INTERNAL_WORKFLOW_CALLBACK_SECRET'
+  'SMTP_PASSWORD'
 ]
 var enabledSecretSettingNames = filter(secretSettingNames, settingName => contains(keyVaultSecretSettings, settingName))
 var keyVaultReferenceSettings = toObject(enabledSecretSettingNames, settingName => settingName, settingName => '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/${toLower(replace(settingName, '_', '-'))}/)')

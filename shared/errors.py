@@ -10,9 +10,10 @@ class ServiceError(Exception):
     code = "internal_error"
     default_message = "Internal server error"
 
-    def __init__(self, message: str | None = None, *, code: str | None = None) -> None:
+    def __init__(self, message: str | None = None, *, code: str | None = None, fields: dict | None = None) -> None:
         super().__init__(message or self.default_message)
         self.message = message or self.default_message
+        self.fields = dict(fields or {})
         if code:
             self.code = code
 
@@ -20,9 +21,9 @@ class ServiceError(Exception):
         """Extra response headers this error carries (e.g. Retry-After)."""
         return {}
 
-    def envelope(self) -> dict[str, str]:
-        """The body the contract documents for every error: {"error", "message"}."""
-        return {"error": self.code, "message": self.message}
+    def envelope(self) -> dict:
+        """The body the contract documents: {"error", "message"}, plus the operation's own fields if any."""
+        return {"error": self.code, "message": self.message, **self.fields}
 
 
 class BadRequest(ServiceError):

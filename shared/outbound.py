@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
 import socket
 import threading
+import time
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -73,3 +76,15 @@ def reset() -> None:
         if _client is not None:
             _client.close()
         _client = None
+
+
+def signed_headers(secret: str, body: bytes, idempotency_key: str, *, now: float | None = None) -> dict[str, str]:
+    """Headers of a signed outbound webhook: HMAC-SHA256 over "<timestamp>.<body>" and an idempotency key."""
+    timestamp = str(int(time.time() if now is None else now))
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return {
+        "Content-Type": "application/json",
+        "X-Tellgence-Timestamp": timestamp,
+        "X-Tellgence-Signature": f"v1={digest}",
+        "Idempotency-Key": idempotency_key,
+    }

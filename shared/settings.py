@@ -87,6 +87,17 @@ class Settings:
     outbound_allow_loopback: bool = False
     session_ttl_seconds: int = 7 * 24 * 60 * 60
 
+    email_provider: str = ""
+    email_from: str = ""
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_starttls: bool = True
+    acs_email_endpoint: str = ""
+    acs_email_connection_string: str = field(default="", repr=False)
+    realtime_price_table: str = ""
+
     health_check_timeout_seconds: float = 2.0
     max_body_bytes: int = 1024 * 1024
     csrf_cookie_name: str = "csrf_token"
@@ -143,6 +154,16 @@ class Settings:
             rate_limits=_rate_limits(get("RATE_LIMITS")),
             outbound_allow_loopback=_flag(get("OUTBOUND_ALLOW_LOOPBACK")),
             session_ttl_seconds=_int(get("SESSION_TTL_SECONDS"), 7 * 24 * 60 * 60),
+            email_provider=(get("EMAIL_PROVIDER") or "").strip().lower(),
+            email_from=get("EMAIL_FROM") or "",
+            smtp_host=get("SMTP_HOST") or "",
+            smtp_port=_int(get("SMTP_PORT"), 587),
+            smtp_username=get("SMTP_USERNAME") or "",
+            smtp_password=get("SMTP_PASSWORD") or "",
+            smtp_starttls=_flag(get("SMTP_STARTTLS"), default=True),
+            acs_email_endpoint=get("ACS_EMAIL_ENDPOINT") or "",
+            acs_email_connection_string=get("ACS_EMAIL_CONNECTION_STRING") or "",
+            realtime_price_table=get("REALTIME_PRICE_TABLE") or "",
             health_check_timeout_seconds=_float(get("HEALTH_CHECK_TIMEOUT_SECONDS"), 2.0),
             max_body_bytes=_int(get("MAX_BODY_BYTES"), 1024 * 1024),
         )

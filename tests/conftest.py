@@ -32,6 +32,10 @@ TEST_ENVIRONMENT = {
     "API_KEY_FOR_REALTIME": "",
     "INTERNAL_WORKFLOW_CALLBACK_SECRET": "",
     "RATE_LIMITS": "",
+    "EMAIL_PROVIDER": "outbox",
+    "EMAIL_FROM": "Tellgence Demo <demo@tellgence.test>",
+    "SESSION_TTL_SECONDS": "604800",
+    "OUTBOUND_ALLOW_LOOPBACK": "false",
 }
 SUPER_ADMIN_USER_ID = "user_platform_root"
 

@@ -52,6 +52,7 @@ def operation(
     body: ModelRef | None = None,
     status: int = 200,
     rate_limit: RateLimit | None = None,
+    error_fields: Callable[[ServiceError], dict] | None = None,
 ) -> Callable[[Handler], Handler]:
     """Register `handler(request) -> result` as the HTTP function of one contract operation.
 
@@ -60,6 +61,7 @@ def operation(
 
     `rate_limit` applies to operations whose contract lists 429; the limit is per client and
     operation, and RATE_LIMITS may override it by the operation's function name.
+    `error_fields` adds the fields an operation's contract requires in its 400 body.
     """
 
     def register(handler: Handler) -> Handler:
@@ -67,7 +69,14 @@ def operation(
 
         def http_function(req: func.HttpRequest) -> func.HttpResponse:
             return _dispatch(
-                req, handler, auth=auth, query_model=query, body_model=body, status=status, limiter=limiter
+                req,
+                handler,
+                auth=auth,
+                query_model=query,
+                body_model=body,
+                status=status,
+                limiter=limiter,
+                error_fields=error_fields,
             )
 
         # No functools.wraps: the worker reads the signature, and __wrapped__ would expose the
@@ -92,6 +101,7 @@ def _dispatch(
     body_model: ModelRef | None,
     status: int,
     limiter: tuple[str, RateLimit] | None,
+    error_fields: Callable[[ServiceError], dict] | None,
 ) -> func.HttpResponse:
     started = time.perf_counter()
     correlation_id = _correlation_id(req.headers.get(CORRELATION_HEADER))
@@ -110,6 +120,8 @@ def _dispatch(
         result = handler(request)
         response = _to_response(result, status)
     except ServiceError as exc:
+        if error_fields is not None and exc.status == 400:
+            exc.fields = {**error_fields(exc), **exc.fields}
         response = _error_response(exc)
     except Exception:
         logger.exception("unhandled error in %s %s correlation_id=%s", req.method, _path_of(req.url), correlation_id)

@@ -138,23 +138,27 @@ class SessionAccess:
         self.name = f"session_access or {admin_role.value}"
 
     def authenticate(self, request: Request) -> Any:
-        from shared.http import csrf
-        from shared.sessions import access
+        return session_grant(request, request.route.get(self.route_param, ""), admin_role=self.admin_role)
 
-        session_id = request.route.get(self.route_param, "")
-        if not session_id:
-            raise NotFound("Session not found")
-        header_key = request.header(access.ACCESS_HEADER)
-        if header_key:
-            return access.check_key(session_id, header_key, "header")
-        cookie_key = request.cookies.get(access.ACCESS_COOKIE)
-        if cookie_key:
-            grant = access.check_key(session_id, cookie_key, "cookie")
-            csrf.verify(request)
-            return grant
-        if request.header("authorization"):
-            principal = ClerkBearer(self.admin_role).authenticate(request)
-            if access.tenant_of(session_id) != principal.tenant_id:
-                raise NotFound("Session not found")  # another tenant's session does not exist for you
-            return access.SessionGrant(session_id, principal.tenant_id, "admin")
-        raise Unauthorized("The session access key is required", code="missing_session_access")
+
+def session_grant(request: Request, session_id: str, *, admin_role: Role = Role.OPERATOR) -> Any:
+    """Prove access to one session: its key by header, or by cookie plus CSRF, or a bearer of its tenant."""
+    from shared.http import csrf
+    from shared.sessions import access
+
+    if not session_id:
+        raise NotFound("Session not found")
+    header_key = request.header(access.ACCESS_HEADER)
+    if header_key:
+        return access.check_key(session_id, header_key, "header")
+    cookie_key = request.cookies.get(access.ACCESS_COOKIE)
+    if cookie_key:
+        grant = access.check_key(session_id, cookie_key, "cookie")
+        csrf.verify(request)
+        return grant
+    if request.header("authorization"):
+        principal = ClerkBearer(admin_role).authenticate(request)
+        if access.tenant_of(session_id) != principal.tenant_id:
+            raise NotFound("Session not found")  # another tenant's session does not exist for you
+        return access.SessionGrant(session_id, principal.tenant_id, "admin")
+    raise Unauthorized("The session access key is required", code="missing_session_access")

@@ -34,11 +34,17 @@ CONTAINERS: tuple[ContainerSpec, ...] = (
     ContainerSpec("tool_policy", "/scope", purpose="global tool rules ('global') and tenant overrides ('tenant:<id>')"),
     ContainerSpec("onboarding_profiles", "/tenantId", purpose="fast-start onboarding profiles (id = profileId)"),
     ContainerSpec("practice_connectors", "/tenantId", purpose="a tenant's connector per kind (id = kind)"),
+    ContainerSpec("sessions", "/tenantId", -1, purpose="demo sessions (id = sessionId); ttl = retention"),
+    ContainerSpec("call_states", "/sessionId", -1, purpose="live call state of a session (id = sessionId)"),
+    ContainerSpec("channel_events", "/sessionId", -1, purpose="append-only telephony events of a session"),
 )
 
 # Blob containers and queues, by the names the code and the triggers use.
-BLOB_CONTAINERS: tuple[str, ...] = ()
-QUEUES: tuple[str, ...] = ()
+EMAIL_OUTBOX_CONTAINER = "email-outbox"
+EMAILS_QUEUE = "emails"
+
+BLOB_CONTAINERS: tuple[str, ...] = (EMAIL_OUTBOX_CONTAINER,)
+QUEUES: tuple[str, ...] = (EMAILS_QUEUE,)
 
 
 def container_spec(name: str) -> ContainerSpec:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import random
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -50,9 +52,11 @@ def store_errors() -> Iterator[None]:
         raise
 
 
-def _clean(doc: Document) -> Document:
-    for key in _SYSTEM_KEYS:
-        doc.pop(key, None)
+def _clean(doc: Any) -> Any:
+    # VALUE queries return scalars; only documents carry system keys.
+    if isinstance(doc, dict):
+        for key in _SYSTEM_KEYS:
+            doc.pop(key, None)
     return doc
 
 
@@ -62,7 +66,10 @@ class Repository:
     container_name: ClassVar[str]
     doc_type: ClassVar[str]
     schema_version: ClassVar[int] = 1
-    max_update_attempts: ClassVar[int] = 8
+    # Enough for a burst of ~20 concurrent writers of one document; each retry waits a little,
+    # with jitter, so the losers of one round do not collide again in lockstep.
+    max_update_attempts: ClassVar[int] = 40
+    retry_backoff_seconds: ClassVar[float] = 0.01
 
     def __init__(self, container: ContainerProxy | None = None) -> None:
         self._explicit_container = container
@@ -183,7 +190,7 @@ class Repository:
         `mutate` changes the document in place (or returns a new one) and must be safe to run
         more than once. Concurrent writers therefore lose nothing.
         """
-        for _ in range(self.max_update_attempts):
+        for attempt in range(self.max_update_attempts):
             current = self.get(item_id, partition_key, what=what)
             changed = mutate(current)
             candidate = current if changed is None else changed
@@ -191,7 +198,7 @@ class Repository:
             try:
                 return self.replace(candidate)
             except PreconditionFailed:
-                continue
+                time.sleep(random.uniform(0, self.retry_backoff_seconds * min(attempt + 1, 5)))
         raise Conflict(f"{what} is being changed by others; try again", code="write_conflict")
 
     def increment(self, item_id: str, partition_key: str, field: str, by: int = 1) -> Document:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -72,10 +73,18 @@ class InProcessASGITransport(httpx.BaseTransport):
 
 
 class ContractClient(httpx.Client):
-    """Every response is validated against the contract before the test sees it."""
+    """Every response is validated against the contract before the test sees it.
+
+    Each client has its own loopback address, so per-client rate limits start fresh in every test.
+    """
 
     def __init__(self, asgi_app: Callable, **kwargs: Any) -> None:
-        super().__init__(transport=InProcessASGITransport(asgi_app), base_url="http://127.0.0.1:7071", **kwargs)
+        address = f"127.{random.randint(1, 254)}.{random.randint(0, 255)}.{random.randint(1, 254)}"
+        super().__init__(
+            transport=InProcessASGITransport(asgi_app, client_address=(address, 50000)),
+            base_url="http://127.0.0.1:7071",
+            **kwargs,
+        )
         self.validated: list[str] = []
 
     def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:

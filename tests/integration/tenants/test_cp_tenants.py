@@ -56,7 +56,7 @@ def test_patch_changes_fields_and_is_audited(client, tokens, tenant):
     assert event["actorId"] == tokens.super_admin_user_id
     assert event["tenantId"] == tenant
     assert event["changes"]["plan"] == {"from": None, "to": "growth"}
-    assert event["ip"] == "127.0.0.1"
+    assert event["ip"].startswith("127.")
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,135 @@
+"""Sessions: create, finalize, read and manage the call state of demo sessions."""
+
+from __future__ import annotations
+
+import azure.functions as func
+
+from shared.errors import BadRequest, Forbidden, NotFound, ServiceError, Unauthorized
+from shared.http.adapter import operation
+from shared.http.auth import OPERATOR, VIEWER, SessionAccess, session_grant
+from shared.http.request import Reply, Request
+from shared.ratelimit.service import RateLimit
+from shared.sessions import access, finalize, state
+from shared.sessions import service as sessions
+
+bp = func.Blueprint()
+
+SESSION_ACCESS = SessionAccess()
+CREATE_LIMIT = RateLimit(limit=30, window_seconds=60)
+FINALIZE_LIMIT = RateLimit(limit=30, window_seconds=60)
+READ_LIMIT = RateLimit(limit=300, window_seconds=60)
+WRITE_LIMIT = RateLimit(limit=120, window_seconds=60)
+
+
+def _optional_operator(request: Request):
+    return OPERATOR.authenticate(request) if request.header("authorization") else None
+
+
+@operation(
+    bp,
+    "api/sessions",
+    methods=["POST"],
+    body="shared.sessions.models:CreateSessionBody",
+    status=201,
+    rate_limit=CREATE_LIMIT,
+)
+def create_session(request: Request) -> Reply:
+    """Start a demo session; the access key comes back in the body and as an HttpOnly cookie."""
+    body, key = sessions.create_session(
+        request.body, principal=_optional_operator(request), locale_header=request.header("x-tellgence-locale-hint")
+    )
+    return Reply(body, status=201, cookies=[sessions.access_cookie(key)])
+
+
+def _held_session_grant(request: Request, session_id: str):
+    # The finalize contract has no 401/404: proof of a held session that fails is a bad request.
+    try:
+        return session_grant(request, session_id)
+    except (Unauthorized, NotFound, Forbidden) as exc:
+        raise BadRequest(exc.message, code=exc.code) from exc
+
+
+def _finalize_error_fields(error: ServiceError) -> dict:
+    # The contract's finalize 400 always names the domain module and lists details.
+    return {"domainModuleId": "sessions.finalize", "details": [error.message]}
+
+
+@operation(
+    bp,
+    "api/sessions/finalize",
+    methods=["POST"],
+    body="shared.sessions.models:FinalizeBody",
+    rate_limit=FINALIZE_LIMIT,
+    error_fields=_finalize_error_fields,
+)
+def finalize_session(request: Request) -> Reply:
+    """Store the completed call and answer the server-computed results."""
+    held = request.body.sessionId
+    grant = _held_session_grant(request, held) if held else None
+    principal = None if held else _optional_operator(request)
+    presented = request.header(access.ACCESS_HEADER) or request.cookies.get(access.ACCESS_COOKIE)
+    body = finalize.finalize(request.body, grant=grant, principal=principal, presented_key=presented)
+    cookies = [] if held else [sessions.access_cookie(body["accessKey"])]
+    return Reply(body, cookies=cookies)
+
+
+@operation(bp, "api/sessions", auth=VIEWER, query="shared.sessions.models:SessionListQuery", rate_limit=READ_LIMIT)
+def list_sessions(request: Request) -> dict:
+    """The caller's tenant's sessions: search, filters, sort and paging."""
+    return sessions.list_sessions(request.principal.tenant_id, request.query)
+
+
+@operation(bp, "api/sessions/{id}", auth=SESSION_ACCESS, rate_limit=READ_LIMIT)
+def get_session(request: Request) -> dict:
+    """One session, to its key holder or its tenant's operators."""
+    return sessions.session_view(sessions.load(request.principal))
+
+
+@operation(
+    bp,
+    "api/sessions/{id}/realtime-snapshot",
+    methods=["PATCH"],
+    auth=SESSION_ACCESS,
+    body="shared.sessions.models:RealtimeSnapshotBody",
+    rate_limit=WRITE_LIMIT,
+)
+def patch_session_realtime_snapshot(request: Request) -> dict:
+    """Record the client's effective realtime settings; secrets are refused."""
+    return sessions.save_snapshot(request.principal, request.body)
+
+
+@operation(bp, "api/sessions/{id}/cost", auth=SESSION_ACCESS, rate_limit=READ_LIMIT)
+def get_session_cost(request: Request) -> dict:
+    """Token usage and the estimated cost."""
+    return sessions.session_cost(request.principal)
+
+
+@operation(bp, "api/sessions/{id}/results", auth=SESSION_ACCESS)
+def get_session_results(request: Request) -> dict:
+    """The server-authoritative results."""
+    return sessions.session_results(request.principal)
+
+
+@operation(bp, "api/sessions/{id}/state", auth=SESSION_ACCESS, rate_limit=READ_LIMIT)
+def get_session_state(request: Request) -> dict:
+    """The call state, created on first read."""
+    return state.get_state(request.principal)
+
+
+@operation(
+    bp,
+    "api/sessions/{id}/state",
+    methods=["PATCH"],
+    auth=SESSION_ACCESS,
+    body="shared.sessions.models:StatePatch",
+    rate_limit=WRITE_LIMIT,
+)
+def patch_session_state(request: Request) -> dict:
+    """Move the call: phase, persona hand-off, completed steps, escalation."""
+    return state.patch_state(request.principal, request.body)
+
+
+@operation(bp, "api/sessions/{id}/channel-events", auth=SESSION_ACCESS, rate_limit=READ_LIMIT)
+def get_session_channel_events(request: Request) -> dict:
+    """The session's ordered channel-event log."""
+    return sessions.channel_events_view(request.principal)

@@ -1,0 +1,51 @@
+"""Persistence of sessions (partition = tenantId), call states and channel events (partition = sessionId)."""
+
+from __future__ import annotations
+
+from shared.store.repository import CrossPartitionReader, Document, Repository
+
+
+class SessionRepository(Repository):
+    """One document per demo session; its id is the session id."""
+
+    container_name = "sessions"
+    doc_type = "session"
+
+    def count_for_tenant(self, tenant_id: str, where: list[str], params: dict) -> int:
+        """How many of a tenant's sessions match the filters."""
+        clauses = " AND ".join(["c.tenantId = @tenantId", *where])
+        rows = self.query(f"SELECT VALUE COUNT(1) FROM c WHERE {clauses}", {"tenantId": tenant_id, **params}, tenant_id)
+        return int(rows[0]) if rows else 0
+
+    def expired_artifacts(self, now_iso: str, limit: int) -> list[Document]:
+        """Sessions whose retention has run out and that were not purged yet (the purge timer only)."""
+        return CrossPartitionReader(self).query(
+            "SELECT * FROM c WHERE c.consentRetention.artifactExpiresAt <= @now AND NOT IS_DEFINED(c.purgedAt)",
+            {"now": now_iso},
+            limit=limit,
+        )
+
+
+class CallStateRepository(Repository):
+    """The live call state of a session (id = partition = sessionId)."""
+
+    container_name = "call_states"
+    doc_type = "callState"
+
+
+class ChannelEventRepository(Repository):
+    """Append-only telephony channel events, one item each (partition = sessionId)."""
+
+    container_name = "channel_events"
+    doc_type = "channelEvent"
+
+    def for_session(self, session_id: str, limit: int = 500) -> list[Document]:
+        """A session's events in the order they happened (time, then the provider's sequence number)."""
+        events = self.query(
+            "SELECT * FROM c WHERE c.sessionId = @sessionId ORDER BY c.timestamp ASC",
+            {"sessionId": session_id},
+            session_id,
+            limit=limit,
+        )
+        # A composite index would be needed to order by two fields; one partition is small enough to sort here.
+        return sorted(events, key=lambda event: (event.get("timestamp", ""), event.get("sequence", 0)))

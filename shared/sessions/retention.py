@@ -1,0 +1,41 @@
+"""Retention: once a session's artifact retention has run out, its personal content is removed."""
+
+from __future__ import annotations
+
+import logging
+
+from shared.sessions.service import sessions
+from shared.store.repository import Document, utc_now_iso
+
+logger = logging.getLogger("tellgence.sessions.retention")
+
+PURGE_BATCH = 200
+
+
+def redact(doc: Document, now: str) -> None:
+    """Strip transcript, extracted data and contact details; keep the metadata results are built on."""
+    doc["transcript"] = []
+    doc["extractedData"] = {}
+    summary = doc.get("interactionSummary")
+    if isinstance(summary, dict):
+        summary.pop("contact", None)
+        summary.pop("summary", None)
+    snapshot = doc.get("realtimeSnapshot")
+    if isinstance(snapshot, dict):
+        snapshot.pop("sessionHints", None)
+    retention = doc.get("consentRetention") or {}
+    retention["redacted"] = True
+    doc["consentRetention"] = retention
+    doc["purgedAt"] = now
+
+
+def purge_expired(now: str | None = None) -> int:
+    """Redact every session whose retention expired (the daily timer); returns how many were redacted."""
+    now = now or utc_now_iso()
+    purged = 0
+    for doc in sessions.expired_artifacts(now, PURGE_BATCH):
+        sessions.update(doc["id"], doc["tenantId"], lambda current: redact(current, now), what="Session")
+        purged += 1
+    if purged:
+        logger.info("retention purge redacted %d session(s)", purged)
+    return purged

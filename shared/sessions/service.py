@@ -1,0 +1,351 @@
+"""Demo sessions: create, read, finalize with server-side results, snapshot, cost, admin list."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from shared.catalog import content
+from shared.catalog.service import scenario_or_400
+from shared.errors import BadRequest, NotFound
+from shared.identity.principal import Principal
+from shared.sessions import access
+from shared.sessions.access import SessionGrant
+from shared.sessions.repository import ChannelEventRepository, SessionRepository
+from shared.settings import get_settings
+from shared.store.repository import Document, utc_now_iso
+from shared.tenants import service as tenants
+
+if TYPE_CHECKING:
+    from shared.sessions.models import CreateSessionBody, RealtimeSnapshotBody, SessionListQuery
+
+DEFAULT_TENANT_ID = "default-practice"
+LOCALE_PATTERN = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$")
+
+sessions = SessionRepository()
+channel_events = ChannelEventRepository()
+
+# Fields of the contract's session object that are stored as they are.
+SESSION_VIEW_FIELDS = (
+    "id",
+    "scenarioId",
+    "scenarioTitle",
+    "companyName",
+    "requestedLocale",
+    "transcript",
+    "timelineEvents",
+    "toolsUsed",
+    "beatsCompleted",
+    "totalBeats",
+    "leadScore",
+    "leadTier",
+    "tenantId",
+    "extractedData",
+    "interactionSummary",
+    "consentRetention",
+    "bookingRequest",
+    "bookingQualification",
+    "availabilitySuggestions",
+    "bookingOutcome",
+    "bookingExceptions",
+    "integrationOutcomes",
+    "duration",
+    "tokenUsage",
+    "realtimeSnapshot",
+    "createdAt",
+    "expiresAt",
+)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _parse_iso(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def normalise_locale(value: str | None) -> str | None:
+    """A BCP-47 tag in canonical case (es-mx → es-MX), or None when absent or malformed."""
+    if not value:
+        return None
+    tag = value.split(",")[0].split(";")[0].strip().replace("_", "-")
+    if not LOCALE_PATTERN.match(tag):
+        return None
+    parts = tag.split("-")
+    return "-".join([parts[0].lower(), *[p.upper() if len(p) == 2 else p for p in parts[1:]]])
+
+
+def default_persona(scenario: dict[str, Any]) -> dict[str, Any] | None:
+    """The scenario's default persona (the first allowed one)."""
+    allowed = scenario.get("allowedPersonaIds") or []
+    return content.personas().get(allowed[0]) if allowed else None
+
+
+def resolve_locale(scenario: dict[str, Any], *candidates: str | None) -> str | None:
+    """The first well-formed hint, kept inside a locked persona's supported languages."""
+    hint = next((locale for locale in map(normalise_locale, candidates) if locale), None)
+    persona = default_persona(scenario)
+    if persona is None:
+        return hint
+    policy = persona["runtime"]["languagePolicy"]
+    if policy.get("locked") and hint not in policy["supported"]:
+        return policy["primary"]
+    return hint
+
+
+def resolve_tenant(principal: Principal | None, requested: str | None) -> str:
+    """The admin's tenant, else a requested tenant that exists, else the default demo tenant."""
+    if principal is not None and principal.tenant_id:
+        return principal.tenant_id
+    if requested and requested != DEFAULT_TENANT_ID and tenants.tenant_exists(requested):
+        return requested
+    return DEFAULT_TENANT_ID
+
+
+def _new_session(
+    scenario: dict[str, Any], tenant_id: str, *, title: str | None, company: str | None, locale: str | None
+) -> tuple[Document, str]:
+    settings = get_settings()
+    now = datetime.now(UTC)
+    session_id = uuid.uuid4().hex
+    doc: Document = {
+        "id": session_id,
+        "tenantId": tenant_id,
+        "scenarioId": scenario["slug"],
+        "scenarioTitle": title or scenario["title"],
+        "companyName": company or scenario["companyName"],
+        "industry": scenario["industry"],
+        "status": "active",
+        "transcript": [],
+        "timelineEvents": [],
+        "toolsUsed": [],
+        "beatsCompleted": 0,
+        "totalBeats": len(scenario.get("scriptedBeats", [])),
+        "leadScore": 0,
+        "leadTier": "cold",
+        "extractedData": {},
+        "integrationOutcomes": [],
+        "bookingExceptions": [],
+        "duration": 0,
+        "createdAt": _iso(now),
+        "expiresAt": _iso(now + timedelta(seconds=settings.session_ttl_seconds)),
+        "ttl": settings.session_ttl_seconds,
+    }
+    persona = default_persona(scenario)
+    if persona:
+        doc["personaId"] = persona["id"]
+    if locale:
+        doc["requestedLocale"] = locale
+    sessions.create(doc)
+    key = access.issue_key(session_id, tenant_id, settings.session_ttl_seconds)
+    return doc, key
+
+
+def create_session(
+    body: CreateSessionBody, *, principal: Principal | None, locale_header: str | None
+) -> tuple[dict[str, Any], str]:
+    """Start a session; returns the 201 body and the access key (the caller sets the cookie)."""
+    scenario = scenario_or_400(body.scenarioId)
+    tenant_id = resolve_tenant(principal, body.tenantId)
+    locale = resolve_locale(scenario, body.requestedLocale, locale_header, body.navigatorLanguage)
+    doc, key = _new_session(scenario, tenant_id, title=body.scenarioTitle, company=body.companyName, locale=locale)
+    response = {
+        "success": True,
+        "sessionId": doc["id"],
+        "accessKey": key,
+        "createdAt": doc["createdAt"],
+        "expiresAt": doc["expiresAt"],
+    }
+    if locale:
+        response["requestedLocale"] = locale
+    return response, key
+
+
+def access_cookie(key: str) -> str:
+    """The session_access cookie (HttpOnly, Secure, SameSite=None, lives as long as the session)."""
+    from shared.http.cookies import build_cookie
+
+    return build_cookie(access.ACCESS_COOKIE, key, max_age=get_settings().session_ttl_seconds)
+
+
+def is_expired(doc: Document) -> bool:
+    """Whether the session's access window has closed."""
+    return _parse_iso(doc["expiresAt"]) <= datetime.now(UTC)
+
+
+def load(grant: SessionGrant) -> Document:
+    """The session a grant opens; expired or missing sessions do not exist."""
+    doc = sessions.read(grant.session_id, grant.tenant_id)
+    if doc is None or is_expired(doc):
+        raise NotFound("Session not found")
+    return doc
+
+
+def session_view(doc: Document) -> dict[str, Any]:
+    """The contract's session object."""
+    view = {name: doc[name] for name in SESSION_VIEW_FIELDS if name in doc}
+    view.setdefault("integrationOutcomes", [])
+    return view
+
+
+def channel_events_view(grant: SessionGrant) -> dict[str, Any]:
+    """The session's channel events, in order."""
+    load(grant)
+    events = [
+        {key: value for key, value in doc.items() if key in _CHANNEL_EVENT_FIELDS}
+        for doc in channel_events.for_session(grant.session_id)
+    ]
+    return {"sessionId": grant.session_id, "events": events, "count": len(events)}
+
+
+_CHANNEL_EVENT_FIELDS = ("timestamp", "type", "status", "rawStatus", "callSid", "providerId", "label", "meta")
+
+
+def record_channel_event(session_id: str, tenant_id: str, event: dict[str, Any]) -> Document:
+    """Append one channel event (written by the telephony webhook)."""
+    return channel_events.create(
+        {
+            "id": uuid.uuid4().hex,
+            "sessionId": session_id,
+            "tenantId": tenant_id,
+            "sequence": event.pop("sequence", 0),
+            **event,
+        }
+    )
+
+
+def save_snapshot(grant: SessionGrant, body: RealtimeSnapshotBody) -> dict[str, Any]:
+    """Store the client's effective realtime settings; a payload carrying a secret is refused."""
+    from shared.sessions.secret_guard import find_secrets
+
+    raw = body.model_dump(exclude_none=True)
+    leaks = find_secrets(raw)
+    if leaks:
+        raise BadRequest(
+            "The snapshot must not carry keys or tokens: " + ", ".join(sorted(leaks)[:10]), code="secret_in_payload"
+        )
+    doc = load(grant)
+    snapshot = {
+        "personaId": raw.get("personaId") or doc.get("personaId") or "",
+        "reportedAt": raw.get("reportedAt") or utc_now_iso(),
+        **{k: v for k, v in raw.items() if k not in ("personaId", "reportedAt")},
+    }
+    sessions.update(grant.session_id, grant.tenant_id, lambda d: d.update(realtimeSnapshot=snapshot), what="Session")
+    return {"sessionId": grant.session_id, "snapshot": snapshot}
+
+
+def session_cost(grant: SessionGrant) -> dict[str, Any]:
+    """Token counts and the estimated cost under the configured price table."""
+    from shared.sessions import cost
+
+    doc = load(grant)
+    usage = doc.get("tokenUsage") or {}
+    deployment = (doc.get("realtimeSnapshot") or {}).get("realtimeDeployment") or (
+        get_settings().azure_openai_deployment_realtime
+    )
+    table = cost.price_table(get_settings().realtime_price_table)
+    estimate = cost.estimate(int(usage.get("inputTokens", 0)), int(usage.get("outputTokens", 0)), deployment, table)
+    return {"sessionId": grant.session_id, **estimate}
+
+
+def session_results(grant: SessionGrant) -> dict[str, Any]:
+    """The stored, server-computed results (computed now for a session not finalized yet)."""
+    doc = load(grant)
+    results = doc.get("results") or compute_results(doc, scenario_or_400(doc["scenarioId"]))
+    return {"sessionId": grant.session_id, "results": {**results, "isExpired": is_expired(doc)}}
+
+
+def compute_results(doc: Document, scenario: dict[str, Any]) -> dict[str, Any]:
+    """ROI, lead score and systems updated, from the stored session only (never client scores).
+
+    Undated updates are stamped with the session's finalize time, so the same session always
+    yields the same results.
+    """
+    from shared.sessions import roi, scoring
+
+    lead = scoring.lead_score(scoring.signals_from_session(doc))
+    breakdown = roi.roi_breakdown(doc, scenario)
+    total = doc.get("totalBeats") or 0
+    completion = round(min(100.0, 100.0 * (doc.get("beatsCompleted") or 0) / total), 1) if total else 0.0
+    return {
+        "roiBreakdown": breakdown,
+        "leadScore": lead,
+        "tier": lead["tier"],
+        "scoreLabel": SCORE_LABELS[lead["tier"]],
+        "systemsUpdated": roi.systems_updated(doc, now=doc.get("finalizedAt") or doc["createdAt"]),
+        "isExpired": False,
+        "completionPct": completion,
+        "computedAt": utc_now_iso(),
+    }
+
+
+SCORE_LABELS = {"hot": "Hot lead: ready for a pilot conversation", "warm": "Warm lead: nurture", "cold": "Cold lead"}
+
+
+LIST_ITEM_FIELDS = (
+    "id",
+    "scenarioId",
+    "companyName",
+    "interactionSummary",
+    "bookingOutcome",
+    "duration",
+    "leadScore",
+    "leadTier",
+    "createdAt",
+)
+
+
+def _list_item(doc: Document) -> dict[str, Any]:
+    item = {name: doc[name] for name in LIST_ITEM_FIELDS if name in doc}
+    item["bookingExceptionsOpen"] = sum(1 for e in doc.get("bookingExceptions", []) if e.get("status") == "open")
+    item["consentStatus"] = (doc.get("consentRetention") or {}).get("consentStatus", "unknown")
+    return item
+
+
+def list_sessions(tenant_id: str, query: SessionListQuery) -> dict[str, Any]:
+    """A tenant's sessions: filtered, sorted and paged, with totals (single-partition queries only)."""
+    where, params, filters = [], {}, {}
+    if query.search:
+        params["search"] = query.search.lower()
+        where.append(
+            "(CONTAINS(LOWER(c.companyName), @search) OR CONTAINS(LOWER(c.scenarioTitle), @search) "
+            "OR CONTAINS(LOWER(c.id), @search))"
+        )
+        filters["search"] = query.search
+    if query.domain:
+        params["domain"] = query.domain
+        where.append("c.industry = @domain")
+        filters["domain"] = query.domain
+    if query.leadTier:
+        params["leadTier"] = query.leadTier
+        where.append("c.leadTier = @leadTier")
+        filters["leadTier"] = query.leadTier
+    if query.disposition:
+        params["disposition"] = query.disposition
+        where.append("c.interactionSummary.disposition = @disposition")
+        filters["disposition"] = query.disposition
+    total = sessions.count_for_tenant(tenant_id, where, params)
+    wanted = query.page * query.pageSize
+    clauses = " AND ".join(["c.tenantId = @tenantId", *where])
+    docs = sessions.query(
+        f"SELECT * FROM c WHERE {clauses} ORDER BY c.{query.sortBy} {query.sortOrder.upper()}",
+        {"tenantId": tenant_id, **params},
+        tenant_id,
+        limit=wanted,
+    )
+    page_docs = docs[(query.page - 1) * query.pageSize : wanted]
+    return {
+        "success": True,
+        "sessions": [_list_item(doc) for doc in page_docs],
+        "pagination": {
+            "page": query.page,
+            "pageSize": query.pageSize,
+            "total": total,
+            "totalPages": (total + query.pageSize - 1) // query.pageSize,
+        },
+        "filters": filters,
+        "sort": {"sortBy": query.sortBy, "sortOrder": query.sortOrder},
+    }

@@ -1,0 +1,141 @@
+"""Call state: phase, persona, steps, handoffs, escalation and metrics of a live session."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from shared.catalog import content
+from shared.errors import BadRequest, Conflict
+from shared.sessions.access import SessionGrant
+from shared.sessions.repository import CallStateRepository
+from shared.sessions.service import default_persona, load
+from shared.store.repository import Document, utc_now_iso
+
+if TYPE_CHECKING:
+    from shared.sessions.models import StatePatch
+
+PHASES = ("greeting", "qualification", "data_capture", "action", "handoff", "closure")
+STATE_FIELDS = (
+    "sessionId",
+    "workflowId",
+    "workflowDefinitionId",
+    "workflowRouting",
+    "currentPhase",
+    "currentPersonaId",
+    "completedSteps",
+    "pendingSteps",
+    "nextPersonaId",
+    "handoffContext",
+    "escalationReason",
+    "escalationTimestamp",
+    "metrics",
+    "createdAt",
+    "updatedAt",
+)
+
+states = CallStateRepository()
+
+
+def _view(doc: Document) -> dict[str, Any]:
+    return {name: doc[name] for name in STATE_FIELDS if name in doc}
+
+
+def _initial_state(session: Document) -> Document:
+    from shared.catalog.service import scenario_or_400
+
+    scenario = scenario_or_400(session["scenarioId"])
+    persona = default_persona(scenario)
+    workflow_id = persona["runtime"]["workflowProfileId"] if persona else "service-intake"
+    workflow = content.workflows().get(workflow_id, {})
+    now = utc_now_iso()
+    return {
+        "id": session["id"],
+        "sessionId": session["id"],
+        "tenantId": session["tenantId"],
+        "workflowId": workflow_id,
+        "workflowDefinitionId": f"{workflow_id}/standard/v1",
+        "workflowRouting": {
+            "tag": "standard",
+            "reason": "default routing for a demo session",
+            "businessHoursOpen": True,
+        },
+        "currentPhase": "greeting",
+        "currentPersonaId": persona["id"] if persona else "",
+        "completedSteps": [],
+        "pendingSteps": [f"capture_{field}" for field in workflow.get("requiredFields", [])],
+        "metrics": {
+            "totalToolCallsAttempted": 0,
+            "successfulToolCalls": 0,
+            "failedToolCalls": 0,
+            "avgToolDurationMs": 0,
+            "dataCapturedness": 0,
+        },
+        "createdAt": now,
+        "updatedAt": now,
+    }
+
+
+def get_state(grant: SessionGrant) -> dict[str, Any]:
+    """The session's call state, created from its scenario's persona and workflow on first read."""
+    session = load(grant)
+    doc = states.read(grant.session_id, grant.session_id)
+    if doc is None:
+        try:
+            doc = states.create(_initial_state(session))
+        except Conflict:
+            doc = states.get(grant.session_id, grant.session_id, what="Call state")
+    return _view(doc)
+
+
+def _check_phase_move(current: str, target: str) -> None:
+    """Phases only move forward (greeting → … → closure); closure ends the call."""
+    if PHASES.index(target) < PHASES.index(current):
+        raise BadRequest(f"The call cannot go back from {current} to {target}", code="invalid_phase_transition")
+
+
+def patch_state(grant: SessionGrant, patch: StatePatch) -> dict[str, Any]:
+    """Apply a validated change; concurrent patches are all kept (ETag retries re-apply each change)."""
+    get_state(grant)
+    changes = patch.model_dump(exclude_unset=True)
+    if not changes:
+        return get_state(grant)
+    for persona_field in ("currentPersonaId", "nextPersonaId"):
+        if persona_field in changes and changes[persona_field] not in content.personas():
+            raise BadRequest(f"{persona_field}: unknown persona {changes[persona_field]!r}", code="unknown_persona")
+
+    def apply(doc: Document) -> None:
+        now = utc_now_iso()
+        if "currentPhase" in changes:
+            _check_phase_move(doc.get("currentPhase", "greeting"), changes["currentPhase"])
+            doc["currentPhase"] = changes["currentPhase"]
+        new_persona = changes.get("currentPersonaId")
+        if new_persona and new_persona != doc.get("currentPersonaId"):
+            doc["handoffContext"] = {
+                "fromPersonaId": doc.get("currentPersonaId") or "",
+                "toPersonaId": new_persona,
+                "summary": f"Hand-off during {doc.get('currentPhase', 'greeting')} after "
+                f"{len(doc.get('completedSteps', []))} completed step(s)",
+                "keyFacts": list(doc.get("completedSteps", []))[-5:],
+                "timestamp": now,
+            }
+            doc["currentPersonaId"] = new_persona
+            if doc.get("nextPersonaId") == new_persona:
+                doc.pop("nextPersonaId", None)
+        if "nextPersonaId" in changes:
+            doc["nextPersonaId"] = changes["nextPersonaId"]
+        step = changes.get("completedStep")
+        if step and step not in doc.setdefault("completedSteps", []):
+            doc["completedSteps"].append(step)
+            doc["pendingSteps"] = [pending for pending in doc.get("pendingSteps", []) if pending != step]
+        if "pendingSteps" in changes:
+            done = set(doc.get("completedSteps", []))
+            doc["pendingSteps"] = [s for s in dict.fromkeys(changes["pendingSteps"]) if s not in done]
+        if "escalationReason" in changes:
+            doc["escalationReason"] = changes["escalationReason"]
+            doc["escalationTimestamp"] = now
+            doc["currentPhase"] = "handoff"
+        total = len(doc.get("completedSteps", [])) + len(doc.get("pendingSteps", []))
+        doc["metrics"]["dataCapturedness"] = round(len(doc.get("completedSteps", [])) / total, 3) if total else 0
+        doc["updatedAt"] = now
+
+    return _view(states.update(grant.session_id, grant.session_id, apply, what="Call state"))

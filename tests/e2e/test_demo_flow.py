@@ -1,0 +1,39 @@
+"""A whole demo over HTTP: create → state → finalize → results → read back with the key."""
+
+from __future__ import annotations
+
+from tests.support.sessions import finalize_payload, key_headers, start_session
+
+
+def test_a_prospect_runs_a_demo_end_to_end(client):
+    session = start_session(client, "insurance-fnol", requestedLocale="en-US")
+    headers = key_headers(session)
+    sid = session["sessionId"]
+
+    state = client.get(f"/api/sessions/{sid}/state", headers=headers).json()
+    assert state["currentPhase"] == "greeting" and state["pendingSteps"]
+    moved = client.patch(
+        f"/api/sessions/{sid}/state", json={"currentPhase": "qualification", "completedStep": "greet"}, headers=headers
+    )
+    assert moved.json()["completedSteps"] == ["greet"]
+
+    finalized = client.post(
+        "/api/sessions/finalize", json=finalize_payload(sessionId=sid, leadScore=100, leadTier="hot"), headers=headers
+    )
+    assert finalized.status_code == 200, finalized.text
+    body = finalized.json()
+    assert body["sessionId"] == sid and body["accessKey"] == session["accessKey"]
+    assert 0 <= body["leadScore"] <= 100
+
+    results = client.get(f"/api/sessions/{sid}/results", headers=headers).json()["results"]
+    assert results["leadScore"]["score"] == body["leadScore"]
+    assert results["isExpired"] is False
+
+    stored = client.get(f"/api/sessions/{sid}", headers=headers).json()
+    assert stored["toolsUsed"] == ["lookup_policy", "create_fnol_claim"]
+    assert stored["leadScore"] == body["leadScore"]
+    assert len(stored["transcript"]) == 4
+
+    cost = client.get(f"/api/sessions/{sid}/cost", headers=headers).json()
+    assert cost["tokenUsage"] == {"inputTokens": 12000, "outputTokens": 3000, "totalTokens": 15000}
+    assert cost["estimatedCostUsd"] > 0
