@@ -11,6 +11,7 @@ from blueprints import (
     cp_tool_policy,
     cp_verticals,
     health,
+    internal,
     meta,
     scenarios,
     session,
@@ -19,6 +20,7 @@ from blueprints import (
     verticals,
     webhooks,
 )
+from blueprints.jobs import bookings as jobs_bookings
 from blueprints.jobs import emails as jobs_emails
 from blueprints.jobs import retention as jobs_retention
 from shared.telemetry import configure_logging
@@ -43,6 +45,8 @@ for blueprint in (
     cp_verticals,
     cp_tool_policy,
     cp_channels,
+    internal,
+    jobs_bookings,
     jobs_emails,
     jobs_retention,
 ):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import azure.functions as func
 
+from shared.bookings import service as bookings
 from shared.errors import BadRequest, Forbidden, NotFound, ServiceError, Unauthorized
 from shared.http.adapter import operation
 from shared.http.auth import OPERATOR, VIEWER, SessionAccess, session_grant
@@ -133,3 +134,27 @@ def patch_session_state(request: Request) -> dict:
 def get_session_channel_events(request: Request) -> dict:
     """The session's ordered channel-event log."""
     return sessions.channel_events_view(request.principal)
+
+
+@operation(
+    bp,
+    "api/sessions/{id}/booking-lifecycle",
+    methods=["PATCH"],
+    auth=SESSION_ACCESS,
+    body="shared.sessions.models:BookingLifecycleBody",
+    rate_limit=WRITE_LIMIT,
+)
+def patch_session_booking_lifecycle(request: Request) -> dict:
+    """Apply an explicit booking transition; an illegal one is a 400 that says why."""
+    grant, body = request.principal, request.body
+    doc = bookings.transition(
+        grant.session_id,
+        grant.tenant_id,
+        body.action,
+        actor=f"session:{grant.via}",
+        scheduled_for=body.scheduledFor,
+        selected_suggestion_id=body.selectedSuggestionId,
+        reference_id=body.referenceId,
+        note=body.note,
+    )
+    return {"success": True, "session": sessions.session_view(doc)}

@@ -171,6 +171,12 @@ def finalize(
     }
     if body.interactionSummary is not None:
         fields["interactionSummary"] = body.interactionSummary.model_dump(exclude_none=True)
+        if not doc.get("bookingOutcome"):
+            from shared.bookings.service import initial_outcome
+
+            outcome = initial_outcome(fields["interactionSummary"].get("booking"), _iso(now))
+            if outcome:
+                fields["bookingOutcome"] = outcome
     if body.scenarioTitle:
         fields["scenarioTitle"] = body.scenarioTitle
     if body.companyName:

@@ -159,3 +159,32 @@ class SessionListQuery(BaseModel):
     sortOrder: Literal["asc", "desc"] = "desc"
     page: int = Field(default=1, ge=1, le=100_000)
     pageSize: int = Field(default=20, ge=5, le=100)
+
+
+class BookingLifecycleBody(BaseModel):
+    """One explicit booking transition."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    action: Literal[
+        "confirm",
+        "request_reschedule",
+        "cancel",
+        "mark_no_show",
+        "send_reminder",
+        "mark_reminder_failed",
+        "complete_no_show_recovery",
+    ]
+    scheduledFor: str | None = Field(default=None, max_length=40)
+    selectedSuggestionId: str | None = Field(default=None, max_length=120)
+    referenceId: str | None = Field(default=None, max_length=120)
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class WorkflowBookingCallback(BaseModel):
+    """The orchestrator's booking callback."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sessionId: str = Field(min_length=1, max_length=64)
+    action: Literal["send_reminder", "mark_no_show", "complete_no_show_recovery"]

@@ -37,14 +37,18 @@ CONTAINERS: tuple[ContainerSpec, ...] = (
     ContainerSpec("sessions", "/tenantId", -1, purpose="demo sessions (id = sessionId); ttl = retention"),
     ContainerSpec("call_states", "/sessionId", -1, purpose="live call state of a session (id = sessionId)"),
     ContainerSpec("channel_events", "/sessionId", -1, purpose="append-only telephony events of a session"),
+    ContainerSpec("booking_ledger", "/sessionId", -1, purpose="append-only booking transitions of a session"),
+    ContainerSpec("booking_reminders", "/dueDay", -1, purpose="reminders by UTC due day (YYYY-MM-DD)"),
 )
 
 # Blob containers and queues, by the names the code and the triggers use.
 EMAIL_OUTBOX_CONTAINER = "email-outbox"
 EMAILS_QUEUE = "emails"
+BOOKING_REMINDERS_QUEUE = "booking-reminders"
+BOOKING_RECOVERY_QUEUE = "booking-recovery"
 
 BLOB_CONTAINERS: tuple[str, ...] = (EMAIL_OUTBOX_CONTAINER,)
-QUEUES: tuple[str, ...] = (EMAILS_QUEUE,)
+QUEUES: tuple[str, ...] = (EMAILS_QUEUE, BOOKING_REMINDERS_QUEUE, BOOKING_RECOVERY_QUEUE)
 
 
 def container_spec(name: str) -> ContainerSpec:

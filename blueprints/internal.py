@@ -1,0 +1,31 @@
+"""Internal: orchestrator callbacks, authenticated by the shared workflow secret."""
+
+from __future__ import annotations
+
+import azure.functions as func
+
+from shared.bookings import service as bookings
+from shared.http.adapter import operation
+from shared.http.auth import WORKFLOW_SECRET
+from shared.http.request import Request
+from shared.sessions import access
+
+bp = func.Blueprint()
+
+
+@operation(
+    bp,
+    "api/internal/workflow/booking-lifecycle",
+    methods=["POST"],
+    auth=WORKFLOW_SECRET,
+    body="shared.sessions.models:WorkflowBookingCallback",
+)
+def post_internal_booking_lifecycle(request: Request) -> dict:
+    """Send a due reminder now, mark a no-show, or complete no-show recovery."""
+    session_id, action = request.body.sessionId, request.body.action
+    tenant_id = access.tenant_of(session_id)
+    if action == "send_reminder":
+        bookings.deliver_reminder(session_id, tenant_id, None)
+    else:
+        bookings.transition(session_id, tenant_id, action, actor="system:orchestrator")
+    return {"success": True, "sessionId": session_id}

@@ -1,0 +1,228 @@
+"""Booking lifecycle: explicit transitions, the ledger, reminders and no-show recovery."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from shared import queues
+from shared.bookings import machine
+from shared.bookings.repository import BookingLedgerRepository, ReminderRepository
+from shared.errors import Conflict, NotFound
+from shared.sessions.service import is_expired, sessions
+from shared.store.registry import BOOKING_RECOVERY_QUEUE, BOOKING_REMINDERS_QUEUE
+from shared.store.repository import Document, utc_now_iso
+
+logger = logging.getLogger("tellgence.bookings")
+
+ledger = BookingLedgerRepository()
+reminders = ReminderRepository()
+
+
+def initial_outcome(booking: dict[str, Any] | None, now: str) -> dict[str, Any] | None:
+    """The outcome a finalized call starts with: a requested booking with a time is a selected slot."""
+    if not booking or not booking.get("requested"):
+        return None
+    outcome: dict[str, Any] = {"status": "slot_selected" if booking.get("scheduledFor") else "captured"}
+    if booking.get("scheduledFor"):
+        outcome["scheduledFor"] = booking["scheduledFor"]
+    if booking.get("referenceId"):
+        outcome["confirmationCode"] = booking["referenceId"]
+    outcome["updatedAt"] = now
+    return outcome
+
+
+def _live_session(session_id: str, tenant_id: str) -> Document:
+    doc = sessions.read(session_id, tenant_id)
+    if doc is None or is_expired(doc):
+        raise NotFound("Session not found")
+    return doc
+
+
+def transition(
+    session_id: str,
+    tenant_id: str,
+    action: str,
+    *,
+    actor: str,
+    scheduled_for: str | None = None,
+    selected_suggestion_id: str | None = None,
+    reference_id: str | None = None,
+    note: str | None = None,
+) -> Document:
+    """Apply one lifecycle action (400 saying why when illegal), append it to the ledger, follow up."""
+    _live_session(session_id, tenant_id)
+    now = utc_now_iso()
+    entries: list[dict[str, Any]] = []
+
+    def apply(doc: Document) -> None:
+        outcome, entry = machine.apply(
+            doc.get("bookingOutcome"),
+            action,
+            scheduled_for=scheduled_for,
+            selected_suggestion_id=selected_suggestion_id,
+            reference_id=reference_id,
+            note=note,
+            now=now,
+        )
+        doc["bookingOutcome"] = outcome
+        summary = doc.get("interactionSummary")
+        if isinstance(summary, dict):
+            booking = summary.setdefault("booking", {"requested": True})
+            booking["status"] = machine.summary_booking_status(outcome["status"])
+            if outcome.get("scheduledFor"):
+                booking["scheduledFor"] = outcome["scheduledFor"]
+        entries[:] = [entry]
+
+    doc = sessions.update(session_id, tenant_id, apply, what="Session")
+    ledger.create(
+        {"id": uuid.uuid4().hex, "sessionId": session_id, "tenantId": tenant_id, "actor": actor, **entries[0]}
+    )
+    outcome = doc["bookingOutcome"]
+    if outcome.get("reminderStatus") == "queued" and outcome.get("nextReminderDueAt"):
+        _schedule_reminder(session_id, tenant_id, outcome["nextReminderDueAt"])
+    if action == "mark_no_show":
+        queues.enqueue(BOOKING_RECOVERY_QUEUE, {"sessionId": session_id, "tenantId": tenant_id})
+    return doc
+
+
+def _schedule_reminder(session_id: str, tenant_id: str, due_at: str) -> None:
+    day = due_at[:10]
+    # The same reminder may already be scheduled (a retried confirm): keep the one there.
+    with contextlib.suppress(Conflict):
+        reminders.create(
+            {
+                "id": f"{session_id}-{machine.parse_instant(due_at).strftime('%Y%m%dT%H%M%S')}",
+                "dueDay": day,
+                "dueAt": due_at,
+                "sessionId": session_id,
+                "tenantId": tenant_id,
+                "status": "scheduled",
+                "ttl": 30 * 86400,
+            }
+        )
+
+
+def enqueue_due_reminders(now: datetime | None = None) -> int:
+    """Queue every reminder due by now (yesterday's stragglers included); returns how many were queued."""
+    now = now or datetime.now(UTC)
+    now_iso = machine.format_instant(now)
+    queued = 0
+    for day in ((now - timedelta(days=1)).strftime("%Y-%m-%d"), now.strftime("%Y-%m-%d")):
+        for reminder in reminders.due(day, now_iso):
+            queues.enqueue(
+                BOOKING_REMINDERS_QUEUE,
+                {"sessionId": reminder["sessionId"], "tenantId": reminder["tenantId"], "dueAt": reminder["dueAt"]},
+            )
+            reminders.update(reminder["id"], day, lambda doc: doc.update(status="enqueued", enqueuedAt=now_iso))
+            queued += 1
+    return queued
+
+
+def _contact_email(doc: Document) -> str | None:
+    contact = (doc.get("interactionSummary") or {}).get("contact") or {}
+    return contact.get("email") or (doc.get("extractedData") or {}).get("email")
+
+
+def deliver_reminder(session_id: str, tenant_id: str, due_at: str | None) -> str:
+    """Send the reminder of a confirmed booking; returns sent, failed or stale.
+
+    A reminder whose booking moved on (rescheduled, cancelled, already reminded) is stale and skipped.
+    A failed send is recorded as mark_reminder_failed and opens a reminder_delivery_failed exception.
+    """
+    from shared.email.models import EmailMessage
+    from shared.email.service import deliver
+
+    doc = _live_session(session_id, tenant_id)
+    outcome = doc.get("bookingOutcome") or {}
+    if outcome.get("status") != "confirmed" or (due_at and outcome.get("nextReminderDueAt") != due_at):
+        return "stale"
+    email = _contact_email(doc)
+    error = "the contact has no email address" if not email else None
+    if email:
+        try:
+            deliver(
+                EmailMessage(
+                    to=[email],
+                    subject=f"Reminder: your appointment with {doc.get('companyName', 'us')}",
+                    text=(
+                        f"This is a reminder of your appointment on {outcome['scheduledFor']} with "
+                        f"{doc.get('companyName', 'us')}. Reply to this email if you need to reschedule."
+                    ),
+                    idempotency_key=f"reminder:{session_id}:{outcome['scheduledFor']}",
+                    correlation_id=session_id,
+                    tags={"kind": "booking-reminder"},
+                )
+            )
+        except Exception as exc:  # every delivery failure is recorded the same way
+            error = f"delivery failed ({type(exc).__name__})"
+    if error is None:
+        transition(session_id, tenant_id, "send_reminder", actor="system:reminders")
+        return "sent"
+    transition(session_id, tenant_id, "mark_reminder_failed", actor="system:reminders", note=error)
+    open_exception(
+        session_id, tenant_id, "reminder_delivery_failed", "reminder_follow_up", "Reminder not delivered", error
+    )
+    logger.warning("reminder for session %s failed: %s", session_id, error)
+    return "failed"
+
+
+def recover_no_show(session_id: str, tenant_id: str) -> str:
+    """Offer a no-show a new time by email; without an email the case goes to operators."""
+    from shared.email.models import EmailMessage
+    from shared.email.service import deliver
+
+    doc = _live_session(session_id, tenant_id)
+    outcome = doc.get("bookingOutcome") or {}
+    if outcome.get("status") != "no_show_followup" or outcome.get("noShowRecoveryStatus") != "queued":
+        return "stale"
+    email = _contact_email(doc)
+    if not email:
+        open_exception(
+            session_id,
+            tenant_id,
+            "customer_unresponsive",
+            "customer_responsiveness",
+            "No-show without a contact email",
+            "Call the customer to offer a new time.",
+        )
+        return "needs_operator"
+    deliver(
+        EmailMessage(
+            to=[email],
+            subject=f"We missed you at {doc.get('companyName', 'your appointment')}",
+            text="We missed you at your appointment. Reply to this email or call us to choose a new time.",
+            idempotency_key=f"no-show-recovery:{session_id}:{outcome.get('scheduledFor', '')}",
+            correlation_id=session_id,
+            tags={"kind": "no-show-recovery"},
+        )
+    )
+    transition(session_id, tenant_id, "complete_no_show_recovery", actor="system:recovery")
+    return "completed"
+
+
+def open_exception(session_id: str, tenant_id: str, code: str, group: str, title: str, message: str) -> None:
+    """Open a booking exception on the session for operators."""
+    now = utc_now_iso()
+    exception = {
+        "id": uuid.uuid4().hex,
+        "reasonCode": code,
+        "reasonGroup": group,
+        "status": "open",
+        "title": title,
+        "message": message,
+        "sessionId": session_id,
+        "tenantId": tenant_id,
+        "createdAt": now,
+        "updatedAt": now,
+        "suggestedActions": ["request_callback", "assign_escalate", "mark_resolved"],
+    }
+    sessions.update(
+        session_id,
+        tenant_id,
+        lambda doc: doc.update(bookingExceptions=[*doc.get("bookingExceptions", []), exception]),
+        what="Session",
+    )
