@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import ipaddress
 import logging
 import os
 import signal
@@ -28,6 +27,7 @@ from devhost.settings_loader import LOCAL_SETTINGS, ensure_local_settings, load_
 from devhost.tokens import DevTokenError, mint_dev_token, trust_dev_signing_key
 from shared.identity.roles import Role
 from shared.lifecycle import reset_process_state
+from shared.net import is_loopback_host
 
 logger = logging.getLogger("devhost")
 
@@ -65,16 +65,6 @@ def apply_environment(values: dict[str, str]) -> None:
 def refresh_clients() -> None:
     """Re-read settings and drop every cached client built from the old ones."""
     reset_process_state()
-
-
-def is_loopback_host(host: str) -> bool:
-    """True for localhost and loopback addresses."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def emulator_ports(environ: Mapping[str, str]) -> dict[str, int]:

@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.bookings.machine import ACTIONS
+
 Phase = Literal["greeting", "qualification", "data_capture", "action", "handoff", "closure"]
 Disposition = Literal["resolved", "booked", "qualified", "follow_up_required", "escalated", "abandoned"]
 Channel = Literal["voice", "phone", "web", "chat", "sms", "email"]
@@ -166,15 +168,7 @@ class BookingLifecycleBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    action: Literal[
-        "confirm",
-        "request_reschedule",
-        "cancel",
-        "mark_no_show",
-        "send_reminder",
-        "mark_reminder_failed",
-        "complete_no_show_recovery",
-    ]
+    action: Literal[ACTIONS]
     scheduledFor: str | None = Field(default=None, max_length=40)
     selectedSuggestionId: str | None = Field(default=None, max_length=120)
     referenceId: str | None = Field(default=None, max_length=120)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import ipaddress
 import threading
 import warnings
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from shared.errors import ServiceUnavailable
+from shared.net import is_loopback_url
 from shared.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -22,17 +21,6 @@ _containers: dict[str, ContainerProxy] = {}
 CONNECTION_TIMEOUT_SECONDS = 5
 READ_TIMEOUT_SECONDS = 10
 RETRY_TOTAL = 2
-
-
-def is_loopback_url(url: str) -> bool:
-    """True when the URL's host is a loopback address or localhost."""
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _create_client(settings: Settings) -> CosmosClient:

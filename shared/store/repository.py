@@ -215,6 +215,20 @@ class Repository:
             except CosmosResourceNotFoundError as exc:
                 raise NotFound(f"{self.doc_type} not found") from exc
 
+    def update_fields(
+        self, item_id: str, partition_key: str, fields: Document, *, what: str = "Resource"
+    ) -> tuple[Document, Document]:
+        """Set fields with ETag retries; returns the document as it was and as it is (for audit diffs)."""
+        before: Document = {}
+
+        def apply(doc: Document) -> None:
+            before.clear()
+            before.update(doc)
+            doc.update(fields)
+
+        after = self.update(item_id, partition_key, apply, what=what)
+        return before, after
+
     def delete(self, item_id: str, partition_key: str) -> bool:
         """Delete one document; False when it was already gone."""
         from azure.cosmos.exceptions import CosmosResourceNotFoundError

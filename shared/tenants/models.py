@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field
+
+from shared.validation import StrictPatch
 
 TenantStatus = Literal["active", "paused", "archived"]
 TenantPlan = Literal["starter", "growth", "enterprise"]
 
 
-class TenantPatch(BaseModel):
+class TenantPatch(StrictPatch):
     """What a super-admin may change on a tenant; unknown fields are refused."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
 
     displayName: str | None = Field(default=None, min_length=1, max_length=120)
     status: TenantStatus | None = None
@@ -21,10 +21,3 @@ class TenantPatch(BaseModel):
     mrr: float | None = Field(default=None, ge=0, le=10_000_000)
     location: str | None = Field(default=None, min_length=1, max_length=120)
     industry: str | None = Field(default=None, min_length=1, max_length=80)
-
-    @model_validator(mode="after")
-    def _no_nulls(self) -> TenantPatch:
-        for name in self.model_fields_set:
-            if getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null")
-        return self

@@ -114,15 +114,7 @@ def update_tenant(actor: Principal, tenant_id: str, patch: TenantPatch, *, ip: s
     changes = patch.model_dump(exclude_unset=True)
     if not changes:
         return get_tenant(tenant_id)
-    before: Document = {}
-
-    def apply(doc: Document) -> None:
-        before.clear()
-        before.update(doc)
-        doc.update(changes)
-        doc["updatedAt"] = utc_now_iso()
-
-    after = tenants.update(tenant_id, tenant_id, apply, what="Tenant")
+    before, after = tenants.update_fields(tenant_id, tenant_id, {**changes, "updatedAt": utc_now_iso()}, what="Tenant")
     audit.record(
         actor,
         "tenant.updated",

@@ -4,23 +4,16 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.validation import StrictPatch
 
 
-class ToolRulePatch(BaseModel):
+class ToolRulePatch(StrictPatch):
     """A change to a global rule; unknown fields are refused."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
 
     access: Literal["global", "tenant_optin", "blocked"] | None = None
     hipaaImpact: bool | None = None
-
-    @model_validator(mode="after")
-    def _no_nulls(self) -> ToolRulePatch:
-        for name in self.model_fields_set:
-            if getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null")
-        return self
 
 
 class TenantOverridePatch(BaseModel):

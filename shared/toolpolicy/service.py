@@ -80,18 +80,10 @@ def update_rule(actor: Principal, tool_id: str, patch: ToolRulePatch, *, ip: str
     if not changes:
         return _view(rule(tool_id), RULE_FIELDS)
     stamp = {"updatedAt": utc_now_iso(), "updatedBy": actor.user_id}
-    before: Document = {}
-
-    def apply(doc: Document) -> None:
-        before.clear()
-        before.update(doc)
-        doc.update(changes, **stamp)
-
     try:
-        after = policies.create({**default_rule(tool), **changes, **stamp})
-        before.update(default_rule(tool))
+        before, after = default_rule(tool), policies.create({**default_rule(tool), **changes, **stamp})
     except Conflict:
-        after = policies.update(tool_id, GLOBAL_SCOPE, apply, what="Tool rule")
+        before, after = policies.update_fields(tool_id, GLOBAL_SCOPE, {**changes, **stamp}, what="Tool rule")
     audit.record(
         actor,
         "tool_policy.updated",
@@ -131,13 +123,22 @@ def set_override(
         "updatedAt": utc_now_iso(),
         "updatedBy": actor.user_id,
     }
-    before = policies.read(tool_id, scope) or {}
     try:
-        after = policies.create(
-            {"id": tool_id, "scope": scope, "tenantId": tenant_id, "toolId": tool_id, "type": "toolOverride", **fields}
+        before, after = (
+            {},
+            policies.create(
+                {
+                    "id": tool_id,
+                    "scope": scope,
+                    "tenantId": tenant_id,
+                    "toolId": tool_id,
+                    "type": "toolOverride",
+                    **fields,
+                }
+            ),
         )
     except Conflict:
-        after = policies.update(tool_id, scope, lambda doc: doc.update(fields), what="Tool override")
+        before, after = policies.update_fields(tool_id, scope, fields, what="Tool override")
     audit.record(
         actor,
         "tool_policy.override_set",

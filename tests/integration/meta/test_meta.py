@@ -6,8 +6,8 @@ import json
 import re
 
 from shared.http import csrf
-from shared.http.request import Request
 from tests.support.contract import CONTRACT_PATH
+from tests.support.requests import make_request
 
 
 def test_root_returns_json_summary_by_default(client):
@@ -79,22 +79,6 @@ def test_csrf_token_is_issued_with_a_matching_cookie(client):
     assert client.get("/api/csrf").json()["csrfToken"] != token
 
 
-def _write_request(cookies: dict, headers: dict) -> Request:
-    return Request(
-        method="POST",
-        url="http://x/api/leads",
-        path="/api/leads",
-        route={},
-        query={},
-        body=None,
-        raw_body=b"",
-        headers=headers,
-        cookies=cookies,
-        client_ip="127.0.0.1",
-        correlation_id="c" * 16,
-    )
-
-
 def test_csrf_token_from_the_endpoint_verifies_a_cookie_authenticated_write(client):
     token = client.get("/api/csrf").json()["csrfToken"]
-    csrf.verify(_write_request({"csrf_token": token}, {"x-csrf-token": token}))
+    csrf.verify(make_request("POST", cookies={"csrf_token": token}, headers={"x-csrf-token": token}))

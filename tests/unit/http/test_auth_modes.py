@@ -6,24 +6,12 @@ import pytest
 
 from shared.errors import NotFound, Unauthorized
 from shared.http.auth import REALTIME_API_KEY, WORKFLOW_SECRET
-from shared.http.request import Request
 from shared.settings import reload_settings
+from tests.support.requests import make_request
 
 
-def request_with(headers: dict) -> Request:
-    return Request(
-        method="POST",
-        url="http://x/api/realtime/credentials",
-        path="/api/realtime/credentials",
-        route={},
-        query={},
-        body=None,
-        raw_body=b"",
-        headers={k.lower(): v for k, v in headers.items()},
-        cookies={},
-        client_ip="127.0.0.1",
-        correlation_id="c" * 16,
-    )
+def request_with(headers: dict):
+    return make_request("POST", headers=headers, path="/api/realtime/credentials")
 
 
 @pytest.fixture

@@ -6,29 +6,13 @@ import pytest
 
 from shared.errors import Forbidden
 from shared.http import csrf
-from shared.http.request import Request
-
-
-def make_request(method: str, cookies: dict, headers: dict) -> Request:
-    return Request(
-        method=method,
-        url="http://x/api/leads",
-        path="/api/leads",
-        route={},
-        query={},
-        body=None,
-        raw_body=b"",
-        headers=headers,
-        cookies=cookies,
-        client_ip="127.0.0.1",
-        correlation_id="c" * 16,
-    )
+from tests.support.requests import make_request
 
 
 def test_issued_token_matches_its_cookie():
     token, cookie = csrf.issue_token()
     assert cookie.startswith(f"csrf_token={token};")
-    csrf.verify(make_request("POST", {"csrf_token": token}, {"x-csrf-token": token}))
+    csrf.verify(make_request("POST", cookies={"csrf_token": token}, headers={"x-csrf-token": token}))
 
 
 @pytest.mark.parametrize(
@@ -42,9 +26,9 @@ def test_issued_token_matches_its_cookie():
 )
 def test_state_changing_request_without_matching_token_is_refused(cookies, headers, code):
     with pytest.raises(Forbidden) as caught:
-        csrf.verify(make_request("PATCH", cookies, headers))
+        csrf.verify(make_request("PATCH", cookies=cookies, headers=headers))
     assert caught.value.code == code
 
 
 def test_safe_methods_need_no_token():
-    csrf.verify(make_request("GET", {}, {}))
+    csrf.verify(make_request("GET"))
