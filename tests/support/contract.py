@@ -45,7 +45,7 @@ class ContractOperation:
 def implicit_error_statuses(operation: ContractOperation) -> set[int]:
     """Error statuses an operation may answer although its entry does not list them."""
     statuses = set(FRAMEWORK_ERROR_STATUSES)
-    if operation.spec.get("security"):
+    if operation.spec.get("security") or "401" in operation.spec.get("responses", {}):
         statuses |= {401, 403}
     if operation.method in ("POST", "PUT", "PATCH") or operation.spec.get("parameters"):
         statuses.add(400)
