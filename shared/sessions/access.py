@@ -51,7 +51,7 @@ def issue_key(session_id: str, tenant_id: str, ttl_seconds: int) -> str:
             "tenantId": tenant_id,
             "keyHash": hash_key(key),
             "expiresAt": expires_at.isoformat().replace("+00:00", "Z"),
-            "ttl": ttl_seconds,
+            "ttl": max(1, ttl_seconds),  # Cosmos refuses a ttl of 0
         }
     )
     return key

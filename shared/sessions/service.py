@@ -132,7 +132,7 @@ def _new_session(
         "duration": 0,
         "createdAt": _iso(now),
         "expiresAt": _iso(now + timedelta(seconds=settings.session_ttl_seconds)),
-        "ttl": settings.session_ttl_seconds,
+        "ttl": max(1, settings.session_ttl_seconds),
     }
     persona = default_persona(scenario)
     if persona:
