@@ -9,13 +9,16 @@ from shared.errors import BadRequest, Forbidden, NotFound, ServiceError, Unautho
 from shared.http.adapter import operation
 from shared.http.auth import OPERATOR, VIEWER, SessionAccess, session_grant
 from shared.http.request import Reply, Request
+from shared.identity.roles import Role
 from shared.ratelimit.service import RateLimit
 from shared.sessions import access, finalize, state
 from shared.sessions import service as sessions
 
 bp = func.Blueprint()
 
-SESSION_ACCESS = SessionAccess()
+# Operators' viewers may read a session of their tenant; changing one takes an operator.
+SESSION_READ = SessionAccess(admin_role=Role.VIEWER)
+SESSION_WRITE = SessionAccess(admin_role=Role.OPERATOR)
 CREATE_LIMIT = RateLimit(limit=30, window_seconds=60)
 FINALIZE_LIMIT = RateLimit(limit=30, window_seconds=60)
 READ_LIMIT = RateLimit(limit=300, window_seconds=60)
@@ -80,7 +83,7 @@ def list_sessions(request: Request) -> dict:
     return sessions.list_sessions(request.principal.tenant_id, request.query)
 
 
-@operation(bp, "api/sessions/{id}", auth=SESSION_ACCESS, rate_limit=READ_LIMIT)
+@operation(bp, "api/sessions/{id}", auth=SESSION_READ, rate_limit=READ_LIMIT)
 def get_session(request: Request) -> dict:
     """One session, to its key holder or its tenant's operators."""
     return sessions.session_view(sessions.load(request.principal))
@@ -90,7 +93,7 @@ def get_session(request: Request) -> dict:
     bp,
     "api/sessions/{id}/realtime-snapshot",
     methods=["PATCH"],
-    auth=SESSION_ACCESS,
+    auth=SESSION_WRITE,
     body="shared.sessions.models:RealtimeSnapshotBody",
     rate_limit=WRITE_LIMIT,
 )
@@ -99,19 +102,19 @@ def patch_session_realtime_snapshot(request: Request) -> dict:
     return sessions.save_snapshot(request.principal, request.body)
 
 
-@operation(bp, "api/sessions/{id}/cost", auth=SESSION_ACCESS, rate_limit=READ_LIMIT)
+@operation(bp, "api/sessions/{id}/cost", auth=SESSION_READ, rate_limit=READ_LIMIT)
 def get_session_cost(request: Request) -> dict:
     """Token usage and the estimated cost."""
     return sessions.session_cost(request.principal)
 
 
-@operation(bp, "api/sessions/{id}/results", auth=SESSION_ACCESS)
+@operation(bp, "api/sessions/{id}/results", auth=SESSION_READ)
 def get_session_results(request: Request) -> dict:
     """The server-authoritative results."""
     return sessions.session_results(request.principal)
 
 
-@operation(bp, "api/sessions/{id}/state", auth=SESSION_ACCESS, rate_limit=READ_LIMIT)
+@operation(bp, "api/sessions/{id}/state", auth=SESSION_READ, rate_limit=READ_LIMIT)
 def get_session_state(request: Request) -> dict:
     """The call state, created on first read."""
     return state.get_state(request.principal)
@@ -121,7 +124,7 @@ def get_session_state(request: Request) -> dict:
     bp,
     "api/sessions/{id}/state",
     methods=["PATCH"],
-    auth=SESSION_ACCESS,
+    auth=SESSION_WRITE,
     body="shared.sessions.models:StatePatch",
     rate_limit=WRITE_LIMIT,
 )
@@ -130,7 +133,7 @@ def patch_session_state(request: Request) -> dict:
     return state.patch_state(request.principal, request.body)
 
 
-@operation(bp, "api/sessions/{id}/channel-events", auth=SESSION_ACCESS, rate_limit=READ_LIMIT)
+@operation(bp, "api/sessions/{id}/channel-events", auth=SESSION_READ, rate_limit=READ_LIMIT)
 def get_session_channel_events(request: Request) -> dict:
     """The session's ordered channel-event log."""
     return sessions.channel_events_view(request.principal)
@@ -140,7 +143,7 @@ def get_session_channel_events(request: Request) -> dict:
     bp,
     "api/sessions/{id}/booking-lifecycle",
     methods=["PATCH"],
-    auth=SESSION_ACCESS,
+    auth=SESSION_WRITE,
     body="shared.sessions.models:BookingLifecycleBody",
     rate_limit=WRITE_LIMIT,
 )

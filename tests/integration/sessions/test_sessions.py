@@ -62,7 +62,15 @@ def test_access_needs_the_key_or_an_operator_of_the_tenant(client, tokens):
     assert client.get(f"/api/sessions/{sid}", headers=key_headers(session)).status_code == 200
     assert client.get(f"/api/sessions/{sid}", headers={"x-session-access": "wrong" * 9}).status_code == 401
     assert client.get(f"/api/sessions/{sid}").status_code == 401
-    assert client.get(f"/api/sessions/{sid}", headers=tokens.headers(tenant, "operator")).status_code == 200
+    assert client.get(f"/api/sessions/{sid}", headers=tokens.headers(tenant, "viewer")).status_code == 200
+    viewer_write = client.patch(
+        f"/api/sessions/{sid}/state", json={"completedStep": "x"}, headers=tokens.headers(tenant, "viewer")
+    )
+    assert viewer_write.status_code == 403
+    operator_write = client.patch(
+        f"/api/sessions/{sid}/state", json={"completedStep": "x"}, headers=tokens.headers(tenant, "operator")
+    )
+    assert operator_write.status_code == 200
     assert client.get(f"/api/sessions/{sid}", headers=tokens.headers(new_tenant_id(), "owner")).status_code == 404
     assert client.get(f"/api/sessions/{uuid.uuid4().hex}", headers=key_headers(session)).status_code == 404
 
