@@ -7,13 +7,13 @@ import logging
 from collections.abc import Callable
 
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
-from azure.cosmos import PartitionKey
 from azure.storage.blob import BlobServiceClient
 from azure.storage.queue import QueueServiceClient
 
 from devhost.queues import POISON_SUFFIX
 from shared.settings import Settings, get_settings
 from shared.store import cosmos, registry
+from shared.store.schema import ensure_cosmos_schema
 
 logger = logging.getLogger("devhost.provision")
 
@@ -25,12 +25,7 @@ def provision(settings: Settings | None = None) -> None:
     `settings` names the database and the storage account.
     """
     settings = settings or get_settings()
-    database = cosmos.get_client().create_database_if_not_exists(id=settings.cosmos_database)
-    for spec in registry.CONTAINERS:
-        options = {} if spec.default_ttl is None else {"default_ttl": spec.default_ttl}
-        database.create_container_if_not_exists(
-            id=spec.name, partition_key=PartitionKey(path=spec.partition_key), **options
-        )
+    ensure_cosmos_schema(settings)
     if registry.BLOB_CONTAINERS or registry.QUEUES:
         if not settings.storage_connection_string:
             raise RuntimeError("AzureWebJobsStorage is not set; cannot provision blob containers and queues")

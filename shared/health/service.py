@@ -19,6 +19,7 @@ _PROCESS_STARTED = time.monotonic()
 # later probes run meanwhile (and time out themselves) instead of queueing behind it.
 _executor_lock = threading.Lock()
 _executor: ThreadPoolExecutor | None = None
+_schema_rebuild = threading.Lock()
 
 
 @dataclass(slots=True)
@@ -84,10 +85,19 @@ def check_cosmos(settings: Settings) -> CheckResult:
 
     from shared.store import cosmos
 
+    if _schema_rebuild.locked():
+        return CheckResult("cosmos", False, "missing", "recreating the local database", extra)
     try:
         cosmos.get_database().read(timeout=settings.health_check_timeout_seconds)
     except CosmosResourceNotFoundError:
-        return CheckResult("cosmos", False, "missing", f"database {settings.cosmos_database!r} not found", extra)
+        if not settings.is_local:
+            return CheckResult("cosmos", False, "missing", f"database {settings.cosmos_database!r} not found", extra)
+        # A restarted local emulator has forgotten everything: recreate the schema; not ready until done.
+        from shared.store.schema import ensure_cosmos_schema
+
+        with _schema_rebuild:
+            ensure_cosmos_schema(settings)
+        return CheckResult("cosmos", False, "missing", "database recreated after a local emulator restart", extra)
     except Exception as exc:  # any failure means not ready; the type names the cause
         return CheckResult("cosmos", False, "down", f"Cosmos DB unreachable ({type(exc).__name__})", extra)
     return CheckResult("cosmos", True, "ok", "database reachable", extra)

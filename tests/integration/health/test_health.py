@@ -147,3 +147,43 @@ def test_health_report_never_returns_a_secret(client, settings_env):
     assert body["surface"]["internalWorkflowCallbacksConfigured"] is True
     cosmos_key = os.environ["COSMOS_KEY"]
     assert cosmos_key not in response.text
+
+
+def test_a_local_database_lost_by_an_emulator_restart_is_recreated(client, settings_env):
+    import uuid
+
+    from shared.store import cosmos
+
+    name = f"restarted-{uuid.uuid4().hex[:8]}"
+    settings_env.setenv("COSMOS_DATABASE", name)
+    reset_clients()
+    try:
+        first = client.get("/readyz")
+        assert first.status_code == 503
+        assert first.json()["failures"][0]["check"] == "cosmos"
+        deadline = time.monotonic() + 20
+        while client.get("/readyz").status_code != 200:
+            assert time.monotonic() < deadline, "the schema was not recreated"
+            time.sleep(0.5)
+        names = {container["id"] for container in cosmos.get_database().list_containers()}
+        from shared.store.registry import CONTAINERS
+
+        assert {spec.name for spec in CONTAINERS} <= names
+    finally:
+        cosmos.get_client().delete_database(name)
+
+
+def test_outside_local_development_a_missing_database_is_only_reported(client, settings_env):
+    import uuid
+
+    from shared.store import cosmos
+
+    name = f"absent-{uuid.uuid4().hex[:8]}"
+    settings_env.setenv("COSMOS_DATABASE", name)
+    settings_env.setenv("APP_ENV", "staging")
+    settings_env.setenv("FRONTEND_URLS", "https://app.example.test")
+    reset_clients()
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["details"]["cosmos"]["status"] == "missing"
+    assert name not in {db["id"] for db in cosmos.get_client().list_databases()}
