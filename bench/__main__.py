@@ -88,13 +88,14 @@ def main() -> None:
                 "COSMOS_DATABASE": f"bench-{uuid.uuid4().hex[:8]}",
                 "FRONTEND_URLS": "http://localhost:3000",
             }
+            env["DEVHOST_LOCAL_SETTINGS"] = "none"
             subprocess.run([sys.executable, "-m", "devhost", "provision"], cwd=ROOT, env=env, check=True)
             imports = cold_import_seconds(env)
             port = free_port()
             server = subprocess.Popen(
                 [sys.executable, "-m", "devhost", "serve", "--port", str(port)],
                 cwd=ROOT,
-                env={**env, "DEVHOST_ACCESS_LOG": "0"},
+                env={**env, "DEVHOST_ACCESS_LOG": "0", "DEVHOST_LOCAL_SETTINGS": "none"},
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )

@@ -50,9 +50,14 @@ class Command:
 
 
 def load_environment(root: Path = PROJECT_ROOT) -> None:
-    """Create local.settings.json if needed (trusting this machine's dev signing key), apply it, refresh clients."""
-    trust_dev_signing_key(root, ensure_local_settings(root))
-    load_local_settings(root / LOCAL_SETTINGS)
+    """Create local.settings.json if needed (trusting this machine's dev signing key), apply it, refresh clients.
+
+    With DEVHOST_LOCAL_SETTINGS=none the environment alone configures the app (tests and benchmarks
+    start hosts that way, so they never read or write a developer's local.settings.json).
+    """
+    if os.environ.get("DEVHOST_LOCAL_SETTINGS", "").lower() != "none":
+        trust_dev_signing_key(root, ensure_local_settings(root))
+        load_local_settings(root / LOCAL_SETTINGS)
     refresh_clients()
 
 
@@ -87,7 +92,15 @@ def serve(host: DevHost, address: str, port: int) -> None:
     """Run the background pumps and uvicorn until Ctrl-C / SIGTERM."""
     host.start_background()
     try:
-        config = uvicorn.Config(host.asgi, host=address, port=port, log_level="info", lifespan="on")
+        quiet = os.environ.get("DEVHOST_ACCESS_LOG", "1") == "0"
+        config = uvicorn.Config(
+            host.asgi,
+            host=address,
+            port=port,
+            log_level="warning" if quiet else "info",
+            lifespan="on",
+            access_log=not quiet,
+        )
         uvicorn.Server(config).run()
     finally:
         host.stop()
