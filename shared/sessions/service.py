@@ -191,17 +191,17 @@ def session_view(doc: Document) -> dict[str, Any]:
     return view
 
 
+CHANNEL_EVENT_FIELDS = ("timestamp", "type", "status", "rawStatus", "callSid", "providerId", "label", "meta")
+
+
 def channel_events_view(grant: SessionGrant) -> dict[str, Any]:
     """The session's channel events, in order."""
     load(grant)
     events = [
-        {key: value for key, value in doc.items() if key in _CHANNEL_EVENT_FIELDS}
+        {key: value for key, value in doc.items() if key in CHANNEL_EVENT_FIELDS}
         for doc in channel_events.for_session(grant.session_id)
     ]
     return {"sessionId": grant.session_id, "events": events, "count": len(events)}
-
-
-_CHANNEL_EVENT_FIELDS = ("timestamp", "type", "status", "rawStatus", "callSid", "providerId", "label", "meta")
 
 
 def record_channel_event(session_id: str, tenant_id: str, event: dict[str, Any]) -> Document:
@@ -266,23 +266,18 @@ def compute_results(doc: Document, scenario: dict[str, Any]) -> dict[str, Any]:
     """
     from shared.sessions import roi, scoring
 
-    lead = scoring.lead_score(scoring.signals_from_session(doc))
+    lead = scoring.lead_score(scoring.signals_from_session(doc, scenario=scenario))
     breakdown = roi.roi_breakdown(doc, scenario)
-    total = doc.get("totalBeats") or 0
-    completion = round(min(100.0, 100.0 * (doc.get("beatsCompleted") or 0) / total), 1) if total else 0.0
     return {
         "roiBreakdown": breakdown,
         "leadScore": lead,
         "tier": lead["tier"],
-        "scoreLabel": SCORE_LABELS[lead["tier"]],
+        "scoreLabel": scoring.score_label(lead["tier"]),
         "systemsUpdated": roi.systems_updated(doc, now=doc.get("finalizedAt") or doc["createdAt"]),
         "isExpired": False,
-        "completionPct": completion,
+        "completionPct": breakdown["completionPct"],
         "computedAt": utc_now_iso(),
     }
-
-
-SCORE_LABELS = {"hot": "Hot lead: ready for a pilot conversation", "warm": "Warm lead: nurture", "cold": "Cold lead"}
 
 
 LIST_ITEM_FIELDS = (
