@@ -37,3 +37,20 @@ def test_a_prospect_runs_a_demo_end_to_end(client):
     cost = client.get(f"/api/sessions/{sid}/cost", headers=headers).json()
     assert cost["tokenUsage"] == {"inputTokens": 12000, "outputTokens": 3000, "totalTokens": 15000}
     assert cost["estimatedCostUsd"] > 0
+
+
+def test_the_public_demo_never_fans_out_across_partitions(client, monkeypatch):
+    from shared.store.repository import CrossPartitionReader
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a public request ran a cross-partition query")
+
+    monkeypatch.setattr(CrossPartitionReader, "query", refuse)
+    session = start_session(client, "healthcare-intake")
+    headers = key_headers(session)
+    sid = session["sessionId"]
+    for path in ("", "/state", "/results", "/cost", "/channel-events"):
+        assert client.get(f"/api/sessions/{sid}{path}", headers=headers).status_code == 200, path
+    client.patch(f"/api/sessions/{sid}/state", json={"currentPhase": "qualification"}, headers=headers)
+    for path in ("/api/personas", "/api/voices", "/api/scenarios", "/api/scenarios/healthcare-intake"):
+        assert client.get(path).status_code == 200
