@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -19,12 +18,6 @@ ROOT = Path(__file__).resolve().parents[1]
 COLD_IMPORT_RUNS = 5
 REQUESTS_PER_PATH = 500
 LATENCY_PATHS = ("/api/health/live", "/readyz")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def cold_import_seconds(env: dict[str, str]) -> list[float]:
@@ -42,18 +35,6 @@ def cold_import_seconds(env: dict[str, str]) -> list[float]:
 def percentile(samples: list[float], fraction: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-
-def wait_until_serving(base_url: str, deadline_seconds: float = 60) -> None:
-    deadline = time.monotonic() + deadline_seconds
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("the dev host did not start serving")
 
 
 def measure_latency(base_url: str, path: str, count: int) -> list[float]:
@@ -75,7 +56,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=REQUESTS_PER_PATH)
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
-    from devhost.emulators import Emulators
+    from devhost.emulators import Emulators, free_ports, wait_until_serving
 
     with tempfile.TemporaryDirectory() as data_dir:
         emulators = Emulators(ROOT, Path(data_dir), in_memory=True)
@@ -91,7 +72,7 @@ def main() -> None:
             env["DEVHOST_LOCAL_SETTINGS"] = "none"
             subprocess.run([sys.executable, "-m", "devhost", "provision"], cwd=ROOT, env=env, check=True)
             imports = cold_import_seconds(env)
-            port = free_port()
+            port = free_ports(1)[0]
             server = subprocess.Popen(
                 [sys.executable, "-m", "devhost", "serve", "--port", str(port)],
                 cwd=ROOT,

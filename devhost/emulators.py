@@ -48,6 +48,21 @@ def port_accepts(port: int, host: str = LOOPBACK, timeout: float = 0.25) -> bool
         return False
 
 
+def wait_until_serving(base_url: str, timeout: float = STARTUP_TIMEOUT_SECONDS) -> None:
+    """Block until a dev host answers GET /healthz with 200; EmulatorError after the timeout."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise EmulatorError(f"{base_url} did not start serving within {timeout:g}s")
+
+
 def free_ports(count: int, host: str = LOOPBACK) -> list[int]:
     """Distinct free TCP ports on host (held open together so none is handed out twice)."""
     with contextlib.ExitStack() as stack:

@@ -3,34 +3,15 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 import uuid
 
 import httpx
 
+from devhost.emulators import free_ports, wait_until_serving
 from tests.conftest import ROOT
 from tests.support.contract import validate_response
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until_serving(base_url: str, deadline_seconds: float = 60) -> None:
-    deadline = time.monotonic() + deadline_seconds
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"{base_url} did not start")
 
 
 def test_two_hosts_share_one_budget(emulators):
@@ -40,7 +21,7 @@ def test_two_hosts_share_one_budget(emulators):
         "DEVHOST_ACCESS_LOG": "0",
         "RATE_LIMITS": "create_session=4/3600",
     }
-    ports = [free_port(), free_port()]
+    ports = free_ports(2)
     hosts = [
         subprocess.Popen(
             [sys.executable, "-m", "devhost", "serve", "--port", str(port)],

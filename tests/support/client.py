@@ -85,12 +85,11 @@ class ContractClient(httpx.Client):
             base_url="http://127.0.0.1:7071",
             **kwargs,
         )
-        self.validated: list[str] = []
 
     def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
         response = super().send(request, **kwargs)
         response.read()
-        operation = validate_response(
+        validate_response(
             request.method,
             request.url.path,
             response.status_code,
@@ -98,6 +97,4 @@ class ContractClient(httpx.Client):
             response.content,
             conditional="if-none-match" in request.headers,
         )
-        if operation is not None:
-            self.validated.append(operation.operation_id)
         return response

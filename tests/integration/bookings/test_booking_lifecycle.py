@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import socket
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from devhost.emulators import free_ports
 from shared.bookings import service as bookings
 from shared.sessions import service as sessions
 from tests.conftest import reset_clients
@@ -100,9 +100,7 @@ def test_a_due_reminder_is_sent_through_the_timer_and_the_queue(client, devhost)
 
 
 def test_a_reminder_the_provider_cannot_deliver_opens_an_exception(client, devhost, settings_env):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        dead = sock.getsockname()[1]
+    dead = free_ports(1)[0]
     settings_env.setenv("EMAIL_PROVIDER", "smtp")
     settings_env.setenv("SMTP_HOST", "127.0.0.1")
     settings_env.setenv("SMTP_PORT", str(dead))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import socket
 import uuid
 from collections.abc import Iterator
 from email import message_from_bytes, policy
@@ -16,6 +15,7 @@ from aiosmtpd.smtp import AuthResult
 from azure.storage.queue import QueueClient, TextBase64DecodePolicy
 
 from blueprints.jobs import emails
+from devhost.emulators import free_ports
 from devhost.host import DevHost
 from shared.blobs import get_container
 from shared.email import service
@@ -28,12 +28,6 @@ from tests.conftest import reset_clients
 SENDER = "Tellgence Test <noreply@tellgence.test>"
 MAX_ATTEMPTS = 3
 FAILED_INVOCATION = "function send_email failed on message"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def storage_queue(name: str) -> QueueClient:
@@ -98,7 +92,7 @@ class Inbox:
 @pytest.fixture
 def smtp_server() -> Iterator[tuple[Controller, Inbox]]:
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_ports(1)[0])
     controller.start()
     yield controller, inbox
     controller.stop()
@@ -178,7 +172,7 @@ def test_smtp_logs_in_when_a_username_is_set(settings_env: pytest.MonkeyPatch):
 
     inbox = Inbox()
     controller = Controller(
-        inbox, hostname="127.0.0.1", port=free_port(), authenticator=authenticator, auth_require_tls=False
+        inbox, hostname="127.0.0.1", port=free_ports(1)[0], authenticator=authenticator, auth_require_tls=False
     )
     controller.start()
     try:
@@ -242,7 +236,7 @@ def test_an_smtp_server_that_is_down_sends_the_message_to_poison_after_three_att
         EMAIL_PROVIDER="smtp",
         EMAIL_FROM=SENDER,
         SMTP_HOST="127.0.0.1",
-        SMTP_PORT=str(free_port()),  # nothing listens there
+        SMTP_PORT=str(free_ports(1)[0]),  # nothing listens there
         SMTP_STARTTLS="false",
     )
     email = message(to=["secret.person@example.com"])

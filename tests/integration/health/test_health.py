@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import time
 
 import pytest
 
+from devhost.emulators import free_ports
 from tests.conftest import reset_clients
 
 LIVENESS_PATHS = ["/healthz", "/api/health/live", "/api/health/realtime"]
@@ -16,9 +16,7 @@ READINESS_PATHS = ["/readyz", "/api/health/ready"]
 
 
 def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return free_ports(1)[0]
 
 
 @pytest.mark.parametrize("path", LIVENESS_PATHS)

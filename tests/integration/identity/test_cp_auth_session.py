@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 
+from devhost.emulators import free_ports
 from shared.identity import service as identity
 from tests.conftest import reset_clients
 from tests.support.identity import new_tenant_id
@@ -77,9 +76,7 @@ def test_first_activity_creates_the_tenant_entry(client, tokens):
 
 
 def test_the_store_being_down_is_reported_as_db_unavailable(client, tokens, settings_env):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_ports(1)[0]
     settings_env.setenv("COSMOS_ENDPOINT", f"https://127.0.0.1:{port}")
     reset_clients()
     session = session_of(client, tokens.headers(new_tenant_id(), "admin"))

@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import socket
 
 import pytest
 
+from devhost.emulators import free_ports
 from shared.integrations.repository import PracticeConnectorRepository
 from shared.sessions import service as sessions
 from tests.conftest import reset_clients
@@ -111,9 +111,7 @@ def test_the_ehr_connector_receives_a_signed_intake_once(client, tokens, httpser
 
 def test_a_dead_connector_is_a_failed_outcome_and_an_open_exception(client, tokens, loopback_connectors):
     tenant = new_tenant_id("hc")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        dead = sock.getsockname()[1]
+    dead = free_ports(1)[0]
     PracticeConnectorRepository().create(
         {
             "id": "webhook",
