@@ -8,11 +8,13 @@ from shared.bookings import service as bookings
 from shared.errors import BadRequest, Forbidden, NotFound, ServiceError, Unauthorized
 from shared.http.adapter import operation
 from shared.http.auth import OPERATOR, VIEWER, SessionAccess, session_grant
+from shared.http.cookies import build_cookie
 from shared.http.request import Reply, Request
 from shared.identity.roles import Role
 from shared.ratelimit.service import RateLimit
 from shared.sessions import access, finalize, state
 from shared.sessions import service as sessions
+from shared.settings import get_settings
 
 bp = func.Blueprint()
 
@@ -23,6 +25,11 @@ CREATE_LIMIT = RateLimit(limit=30, window_seconds=60)
 FINALIZE_LIMIT = RateLimit(limit=30, window_seconds=60)
 READ_LIMIT = RateLimit(limit=300, window_seconds=60)
 WRITE_LIMIT = RateLimit(limit=120, window_seconds=60)
+
+
+def _access_cookie(key: str) -> str:
+    """The session_access cookie (HttpOnly, Secure, SameSite=None), living as long as the session."""
+    return build_cookie(access.ACCESS_COOKIE, key, max_age=get_settings().session_ttl_seconds)
 
 
 def _optional_operator(request: Request):
@@ -42,7 +49,7 @@ def create_session(request: Request) -> Reply:
     body, key = sessions.create_session(
         request.body, principal=_optional_operator(request), locale_header=request.header("x-tellgence-locale-hint")
     )
-    return Reply(body, status=201, cookies=[sessions.access_cookie(key)])
+    return Reply(body, status=201, cookies=[_access_cookie(key)])
 
 
 def _held_session_grant(request: Request, session_id: str):
@@ -73,7 +80,7 @@ def finalize_session(request: Request) -> Reply:
     principal = None if held else _optional_operator(request)
     presented = request.header(access.ACCESS_HEADER) or request.cookies.get(access.ACCESS_COOKIE)
     body = finalize.finalize(request.body, grant=grant, principal=principal, presented_key=presented)
-    cookies = [] if held else [sessions.access_cookie(body["accessKey"])]
+    cookies = [] if held else [_access_cookie(body["accessKey"])]
     return Reply(body, cookies=cookies)
 
 

@@ -25,7 +25,8 @@ import azure.functions as func
 from shared.errors import PayloadTooLarge, ServiceError, ValidationFailed
 from shared.http.auth import PUBLIC, AuthMode
 from shared.http.cookies import parse_cookies
-from shared.http.request import Reply, Request, parse_json
+from shared.http.request import Reply, Request
+from shared.json_body import parse_json
 from shared.ratelimit.service import RateLimit
 from shared.settings import get_settings
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.errors import BadRequest
+from shared.json_body import parse_json
 
 
 @dataclass(slots=True)
@@ -50,11 +49,3 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     cookies: list[str] = field(default_factory=list)
     media_type: str | None = None
-
-
-def parse_json(raw: bytes) -> Any:
-    """Parse a JSON body; BadRequest (invalid_json) when it is not valid UTF-8 JSON."""
-    try:
-        return json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadRequest("The request body is not valid JSON", code="invalid_json") from exc

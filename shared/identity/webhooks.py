@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from shared.errors import BadRequest, Conflict, ServiceUnavailable
-from shared.http.request import parse_json
 from shared.identity import service as identity
 from shared.identity.roles import Role, role_from_clerk
+from shared.json_body import parse_json
 from shared.settings import get_settings
 from shared.store.repository import Document, Repository, utc_now_iso
 from shared.tenants import service as tenants

@@ -164,13 +164,6 @@ def create_session(
     return response, key
 
 
-def access_cookie(key: str) -> str:
-    """The session_access cookie (HttpOnly, Secure, SameSite=None, lives as long as the session)."""
-    from shared.http.cookies import build_cookie
-
-    return build_cookie(access.ACCESS_COOKIE, key, max_age=get_settings().session_ttl_seconds)
-
-
 def is_expired(doc: Document) -> bool:
     """Whether the session's access window has closed."""
     return _parse_iso(doc["expiresAt"]) <= datetime.now(UTC)
