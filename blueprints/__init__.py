@@ -1,1 +1,37 @@
-"""One module per OpenAPI tag, each exposing `bp`, a func.Blueprint of thin HTTP adapters."""
+"""One module per OpenAPI tag, each exposing `bp`, a func.Blueprint of thin HTTP adapters.
+
+`BLUEPRINTS` names every module `function_app.py` registers: HTTP tags first, then the background
+jobs. Each module is named here once; adding an operation to an existing tag changes nothing here.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+BLUEPRINTS: tuple[str, ...] = (
+    "blueprints.health",
+    "blueprints.meta",
+    "blueprints.webhooks",
+    "blueprints.session",
+    "blueprints.sessions",
+    "blueprints.scenarios",
+    "blueprints.verticals",
+    "blueprints.tools",
+    "blueprints.cp_auth",
+    "blueprints.cp_tenants",
+    "blueprints.cp_audit_log",
+    "blueprints.cp_scenarios",
+    "blueprints.cp_verticals",
+    "blueprints.cp_tool_policy",
+    "blueprints.cp_channels",
+    "blueprints.internal",
+    "blueprints.jobs.bookings",
+    "blueprints.jobs.emails",
+    "blueprints.jobs.retention",
+)
+
+
+def modules() -> list[ModuleType]:
+    """Every blueprint module, imported in the order above."""
+    return [importlib.import_module(name) for name in BLUEPRINTS]

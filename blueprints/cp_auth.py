@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from shared.http.adapter import operation
-from shared.http.auth import SIGNED_IN
-from shared.http.request import Request
+from shared.platform.http.adapter import operation
+from shared.platform.http.auth import SIGNED_IN
+from shared.platform.http.request import Request
 
 bp = func.Blueprint()
 

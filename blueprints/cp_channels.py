@@ -5,9 +5,9 @@ from __future__ import annotations
 import azure.functions as func
 
 from shared.channels import service as channels
-from shared.http.adapter import operation
-from shared.http.auth import VIEWER
-from shared.http.request import Request
+from shared.platform.http.adapter import operation
+from shared.platform.http.auth import VIEWER
+from shared.platform.http.request import Request
 
 bp = func.Blueprint()
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from shared.http.adapter import operation
-from shared.http.auth import SUPER_ADMIN
-from shared.http.request import Request
+from shared.platform.http.adapter import operation
+from shared.platform.http.auth import SUPER_ADMIN
+from shared.platform.http.request import Request
 from shared.tenants import service as tenants
 
 bp = func.Blueprint()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from shared.errors import NotFound
-from shared.http.adapter import operation
-from shared.http.auth import SUPER_ADMIN, ClerkBearer
-from shared.http.request import Request
 from shared.identity.roles import Role
+from shared.platform.errors import NotFound
+from shared.platform.http.adapter import operation
+from shared.platform.http.auth import SUPER_ADMIN, ClerkBearer
+from shared.platform.http.request import Request
 from shared.tenants import service as tenants
 from shared.toolpolicy import service as policy
 

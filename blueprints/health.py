@@ -5,8 +5,8 @@ from __future__ import annotations
 import azure.functions as func
 
 from shared.health import service as health
-from shared.http.adapter import operation
-from shared.http.request import Reply, Request
+from shared.platform.http.adapter import operation
+from shared.platform.http.request import Reply, Request
 
 bp = func.Blueprint()
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import azure.functions as func
 
 from shared.bookings import service as bookings
-from shared.http.adapter import operation
-from shared.http.auth import WORKFLOW_SECRET
-from shared.http.request import Request
+from shared.platform.http.adapter import operation
+from shared.platform.http.auth import WORKFLOW_SECRET
+from shared.platform.http.request import Request
 from shared.sessions import access
 
 bp = func.Blueprint()

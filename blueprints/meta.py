@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from shared.http import csrf
-from shared.http.adapter import operation
-from shared.http.caching import cacheable
-from shared.http.request import Reply, Request
 from shared.meta import service as meta
+from shared.platform.http import csrf
+from shared.platform.http.adapter import operation
+from shared.platform.http.caching import cacheable
+from shared.platform.http.request import Reply, Request
 
 bp = func.Blueprint()
 

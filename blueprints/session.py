@@ -6,12 +6,12 @@ import azure.functions as func
 
 from shared.catalog import runtime
 from shared.catalog import service as catalog
-from shared.errors import NotFound
-from shared.http.adapter import operation
-from shared.http.auth import ADMIN
-from shared.http.caching import cacheable_json
-from shared.http.request import Reply, Request
 from shared.onboarding.repository import OnboardingProfileRepository
+from shared.platform.errors import NotFound
+from shared.platform.http.adapter import operation
+from shared.platform.http.auth import ADMIN
+from shared.platform.http.caching import cacheable_json
+from shared.platform.http.request import Reply, Request
 
 bp = func.Blueprint()
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 import azure.functions as func
 
 from shared.bookings import service as bookings
-from shared.errors import BadRequest, Forbidden, NotFound, ServiceError, Unauthorized
-from shared.http.adapter import operation
-from shared.http.auth import OPERATOR, VIEWER, SessionAccess, session_grant
-from shared.http.cookies import build_cookie
-from shared.http.request import Reply, Request
 from shared.identity.roles import Role
-from shared.ratelimit.service import RateLimit
+from shared.platform.errors import BadRequest, Forbidden, NotFound, ServiceError, Unauthorized
+from shared.platform.http.adapter import operation
+from shared.platform.http.auth import OPERATOR, VIEWER, SessionAccess, session_grant
+from shared.platform.http.cookies import build_cookie
+from shared.platform.http.request import Reply, Request
+from shared.platform.ratelimit.service import RateLimit
+from shared.platform.settings import get_settings
 from shared.sessions import access, finalize, state
 from shared.sessions import service as sessions
-from shared.settings import get_settings
 
 bp = func.Blueprint()
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import azure.functions as func
 
 from shared.catalog import service as catalog
-from shared.http.adapter import operation
-from shared.http.caching import cacheable_json
-from shared.http.request import Reply, Request
+from shared.platform.http.adapter import operation
+from shared.platform.http.caching import cacheable_json
+from shared.platform.http.request import Reply, Request
 
 bp = func.Blueprint()
 

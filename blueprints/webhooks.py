@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from shared.http.adapter import operation
-from shared.http.request import Reply, Request
 from shared.identity import webhooks as clerk
+from shared.platform.http.adapter import operation
+from shared.platform.http.request import Reply, Request
 
 bp = func.Blueprint()
 

@@ -11,9 +11,9 @@ from azure.storage.blob import BlobServiceClient
 from azure.storage.queue import QueueServiceClient
 
 from devhost.queues import POISON_SUFFIX
-from shared.settings import Settings, get_settings
-from shared.store import cosmos, registry
-from shared.store.schema import ensure_cosmos_schema
+from shared.platform.settings import Settings, get_settings
+from shared.platform.store import cosmos, registry
+from shared.platform.store.schema import ensure_cosmos_schema
 
 logger = logging.getLogger("devhost.provision")
 
@@ -21,7 +21,7 @@ logger = logging.getLogger("devhost.provision")
 def provision(settings: Settings | None = None) -> None:
     """Create the database, every registry container, blob container, queue and `<queue>-poison` that is missing.
 
-    Cosmos goes through the process-wide client (shared.store.cosmos.get_client), which follows get_settings();
+    Cosmos goes through the process-wide client (shared.platform.store.cosmos.get_client), which follows get_settings();
     `settings` names the database and the storage account.
     """
     settings = settings or get_settings()

@@ -128,9 +128,9 @@ def mint_dev_token(
     root: Path, *, tenant_id: str, role: Any, super_admin: bool, user_id: str | None, ttl_seconds: int
 ) -> str:
     """A token for the local app, after making sure the tenant, its org link and the membership exist."""
-    from shared.errors import ServiceUnavailable
     from shared.identity import service as identity
-    from shared.settings import get_settings
+    from shared.platform.errors import ServiceUnavailable
+    from shared.platform.settings import get_settings
     from shared.tenants import service as tenants
 
     settings = get_settings()

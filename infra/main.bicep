@@ -9,7 +9,7 @@
 //   Flex Consumption plan (FC1) and the function app
 //
 // Storage resources are never typed here: they come from storage.json, which
-// infra/sync_storage.py generates from shared/store/registry.py (a unit test enforces it).
+// infra/sync_storage.py generates from shared/platform/store/registry.py (a unit test enforces it).
 // No key or connection string reaches an app setting.
 
 targetScope = 'resourceGroup'
@@ -102,7 +102,7 @@ param logRetentionDays int = 30
 param tags object = {}
 
 // ---------------------------------------------------------------------------------------------
-// Storage declarations (generated from shared/store/registry.py by infra/sync_storage.py)
+// Storage declarations (generated from shared/platform/store/registry.py by infra/sync_storage.py)
 // ---------------------------------------------------------------------------------------------
 
 var storage = loadJsonContent('storage.json')

@@ -42,7 +42,7 @@ SUPER_ADMIN_USER_ID = "user_platform_root"
 
 def reset_clients() -> None:
     """Forget cached settings, every client built from them and every per-process cache."""
-    from shared.lifecycle import reset_process_state
+    from shared.platform.lifecycle import reset_process_state
 
     reset_process_state()
 

@@ -7,7 +7,7 @@ import logging
 
 import azure.functions as func
 
-from shared.store.registry import BOOKING_RECOVERY_QUEUE, BOOKING_REMINDERS_QUEUE
+from shared.platform.store.registry import BOOKING_RECOVERY_QUEUE, BOOKING_REMINDERS_QUEUE
 
 bp = func.Blueprint()
 logger = logging.getLogger("tellgence.jobs.bookings")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from shared.store.registry import EMAILS_QUEUE
+from shared.platform.store.registry import EMAILS_QUEUE
 
 bp = func.Blueprint()
 

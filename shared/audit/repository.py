@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.store.repository import CrossPartitionReader, Document, Repository
+from shared.platform.store.repository import CrossPartitionReader, Document, Repository
 
 PLATFORM_PARTITION = "platform"
 

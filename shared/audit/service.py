@@ -6,10 +6,11 @@ import uuid
 from typing import Any
 
 from shared.audit.repository import PLATFORM_PARTITION, AuditRepository
-from shared.errors import Forbidden
 from shared.identity.principal import Principal
 from shared.identity.roles import Role
-from shared.store.repository import Document, utc_now_iso
+from shared.platform import clock
+from shared.platform.errors import Forbidden
+from shared.platform.store.repository import Document
 
 AUDIT_PAGE_LIMIT = 200
 EVENT_FIELDS = (
@@ -47,7 +48,7 @@ def record(
         "targetType": target_type,
         "targetId": target_id,
         "changes": changes or {},
-        "createdAt": utc_now_iso(),
+        "createdAt": clock.now_iso(),
     }
     if actor.email:
         event["actorEmail"] = actor.email

@@ -45,10 +45,11 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from shared.errors import BadRequest
+from shared.platform import clock
+from shared.platform.errors import BadRequest
 
 STATUSES: tuple[str, ...] = (
     "captured",
@@ -190,17 +191,8 @@ def refusal(status: str, action: str) -> str:
     )
 
 
-def parse_instant(value: str) -> datetime:
-    """An ISO 8601 date-time (a trailing Z, or no offset, means UTC) as an aware datetime; ValueError otherwise."""
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError("expected an ISO 8601 date-time")
-    parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def format_instant(moment: datetime) -> str:
-    """UTC ISO 8601 with milliseconds and Z, the store's timestamp format."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+parse_instant = clock.parse_iso
+format_instant = clock.iso
 
 
 def reminder_due_at(scheduled_for: str, *, lead_hours: int = REMINDER_LEAD_HOURS) -> str:

@@ -8,13 +8,14 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from shared import queues
 from shared.bookings import machine
 from shared.bookings.repository import BookingLedgerRepository, ReminderRepository
-from shared.errors import Conflict, NotFound
+from shared.platform import clock
+from shared.platform.errors import Conflict, NotFound
+from shared.platform.store import queues
+from shared.platform.store.registry import BOOKING_RECOVERY_QUEUE, BOOKING_REMINDERS_QUEUE
+from shared.platform.store.repository import Document
 from shared.sessions.service import is_expired, sessions
-from shared.store.registry import BOOKING_RECOVERY_QUEUE, BOOKING_REMINDERS_QUEUE
-from shared.store.repository import Document, utc_now_iso
 
 logger = logging.getLogger("tellgence.bookings")
 
@@ -55,7 +56,7 @@ def transition(
 ) -> Document:
     """Apply one lifecycle action (400 saying why when illegal), append it to the ledger, follow up."""
     _live_session(session_id, tenant_id)
-    now = utc_now_iso()
+    now = clock.now_iso()
     entries: list[dict[str, Any]] = []
 
     def apply(doc: Document) -> None:
@@ -206,7 +207,7 @@ def recover_no_show(session_id: str, tenant_id: str) -> str:
 
 def open_exception(session_id: str, tenant_id: str, code: str, group: str, title: str, message: str) -> None:
     """Open a booking exception on the session for operators."""
-    now = utc_now_iso()
+    now = clock.now_iso()
     exception = {
         "id": uuid.uuid4().hex,
         "reasonCode": code,

@@ -14,8 +14,8 @@ from typing import Any
 from shared.catalog import content
 from shared.catalog.service import persona as find_persona
 from shared.catalog.service import realtime_tool, scenario_or_400
-from shared.settings import get_settings
-from shared.store.repository import utc_now_iso
+from shared.platform import clock
+from shared.platform.settings import get_settings
 
 GLOBAL_VOICE_CONTRACT = (
     "You are a voice agent on a live phone-style call. Speak in short, natural turns of one to three "
@@ -244,5 +244,5 @@ def _experiment(session_id: str) -> dict[str, Any]:
         "experimentId": PROMPT_EXPERIMENT_ID,
         "variantId": variants[value % len(variants)],
         "assignmentHash": value,
-        "assignedAt": utc_now_iso(),
+        "assignedAt": clock.now_iso(),
     }

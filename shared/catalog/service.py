@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.catalog import content
-from shared.errors import BadRequest, NotFound
+from shared.platform.errors import BadRequest, NotFound
 
 PUBLIC_VISIBILITIES = frozenset({"core", "proof"})
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.integrations.repository import PracticeConnectorRepository
-from shared.settings import get_settings
+from shared.platform.settings import get_settings
 
 connectors = PracticeConnectorRepository()
 

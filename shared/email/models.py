@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from shared.store.repository import utc_now_iso
+from shared.platform import clock
 
 MAX_RECIPIENTS = 20
 MAX_SUBJECT_LENGTH = 200
@@ -67,7 +67,7 @@ class EmailMessage(BaseModel):
     tags: dict[str, str] = Field(default_factory=dict, max_length=MAX_TAGS)
     correlation_id: str | None = None
     idempotency_key: str = Field(min_length=1, max_length=256)
-    created_at: str = Field(default_factory=utc_now_iso)
+    created_at: str = Field(default_factory=clock.now_iso)
 
     @field_validator("to")
     @classmethod

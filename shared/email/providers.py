@@ -17,11 +17,11 @@ from email.message import EmailMessage as MimeMessage
 from email.utils import format_datetime, formataddr, parseaddr
 from typing import TYPE_CHECKING, Any
 
-from shared.blobs import get_container
 from shared.email.models import EmailMessage
-from shared.errors import ServiceUnavailable
-from shared.settings import Settings
-from shared.store.registry import EMAIL_OUTBOX_CONTAINER
+from shared.platform.errors import ServiceUnavailable
+from shared.platform.settings import Settings
+from shared.platform.store.blobs import get_container
+from shared.platform.store.registry import EMAIL_OUTBOX_CONTAINER
 
 if TYPE_CHECKING:
     from azure.communication.email import EmailClient

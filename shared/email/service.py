@@ -12,12 +12,12 @@ import re
 
 from pydantic import ValidationError
 
-from shared import queues
 from shared.email.models import EmailMessage, mask_address
 from shared.email.providers import PROVIDERS
-from shared.errors import BadGateway, ServiceError, ServiceUnavailable, ValidationFailed
-from shared.settings import get_settings
-from shared.store.registry import EMAILS_QUEUE
+from shared.platform.errors import BadGateway, ServiceError, ServiceUnavailable, ValidationFailed
+from shared.platform.settings import get_settings
+from shared.platform.store import queues
+from shared.platform.store.registry import EMAILS_QUEUE
 
 logger = logging.getLogger("tellgence.email")
 

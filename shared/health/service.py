@@ -10,8 +10,8 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from shared.settings import Settings, get_settings
-from shared.store.repository import utc_now_iso
+from shared.platform import clock
+from shared.platform.settings import Settings, get_settings
 
 _PROCESS_STARTED = time.monotonic()
 
@@ -44,7 +44,7 @@ def uptime_seconds() -> float:
 
 def liveness() -> dict:
     """The process answers: no dependency is touched."""
-    return {"ok": True, "timestamp": utc_now_iso()}
+    return {"ok": True, "timestamp": clock.now_iso()}
 
 
 def liveness_with_commit() -> dict:
@@ -83,7 +83,7 @@ def check_cosmos(settings: Settings) -> CheckResult:
     extra["endpoint"] = _endpoint_host(settings.cosmos_endpoint)
     from azure.cosmos.exceptions import CosmosResourceNotFoundError
 
-    from shared.store import cosmos
+    from shared.platform.store import cosmos
 
     if _schema_rebuild.locked():
         return CheckResult("cosmos", False, "missing", "recreating the local database", extra)
@@ -93,7 +93,7 @@ def check_cosmos(settings: Settings) -> CheckResult:
         if not settings.is_local:
             return CheckResult("cosmos", False, "missing", f"database {settings.cosmos_database!r} not found", extra)
         # A restarted local emulator has forgotten everything: recreate the schema; not ready until done.
-        from shared.store.schema import ensure_cosmos_schema
+        from shared.platform.store.schema import ensure_cosmos_schema
 
         with _schema_rebuild:
             ensure_cosmos_schema(settings)
@@ -109,7 +109,7 @@ def _storage_mode(settings: Settings) -> str:
 
 def check_queues(settings: Settings) -> CheckResult:
     """Ask the queue service for its properties."""
-    from shared import queues
+    from shared.platform.store import queues
 
     extra = {"mode": _storage_mode(settings)}
     try:
@@ -121,7 +121,7 @@ def check_queues(settings: Settings) -> CheckResult:
 
 def check_blobs(settings: Settings) -> CheckResult:
     """Ask the blob service for its properties."""
-    from shared import blobs
+    from shared.platform.store import blobs
 
     extra = {"mode": _storage_mode(settings)}
     try:
@@ -185,7 +185,7 @@ def readiness() -> tuple[dict, bool]:
     ready = all(result.ok for result in results)
     body: dict = {
         "ok": ready,
-        "timestamp": utc_now_iso(),
+        "timestamp": clock.now_iso(),
         "checks": {result.name: result.ok for result in results},
         "details": {result.name: result.detail() for result in results},
     }
@@ -233,7 +233,7 @@ def health_report() -> tuple[dict, bool]:
     healthy = cosmos.ok and storage_ok and by_name["configuration"].ok
     report = {
         "ok": healthy,
-        "timestamp": utc_now_iso(),
+        "timestamp": clock.now_iso(),
         "uptime": uptime_seconds(),
         "duration": f"{round((time.perf_counter() - started) * 1000)}ms",
         "services": services,

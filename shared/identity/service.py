@@ -6,14 +6,15 @@ import hashlib
 import re
 from typing import Any
 
-from shared.cache import TtlCache
-from shared.errors import Conflict, ServiceUnavailable
 from shared.identity.principal import AccessState, Principal
 from shared.identity.repository import MembershipRepository, OrgLinkRepository, UserRepository
 from shared.identity.roles import Role, role_from_clerk
 from shared.identity.tokens import org_claims
-from shared.settings import get_settings
-from shared.store.repository import Document, utc_now_iso
+from shared.platform import clock
+from shared.platform.cache import TtlCache
+from shared.platform.errors import Conflict, ServiceUnavailable
+from shared.platform.settings import get_settings
+from shared.platform.store.repository import Document
 from shared.tenants import service as tenants
 
 TENANT_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{1,62}[a-z0-9]$")
@@ -122,7 +123,7 @@ def tenant_for_org(org_id: str, *, slug: str | None = None, display_name: str | 
 def _create_org_link(org_id: str, tenant_id: str) -> str:
     """Link the organization; if another writer linked it first, its tenant stands."""
     try:
-        org_links.create({"id": org_id, "orgId": org_id, "tenantId": tenant_id, "createdAt": utc_now_iso()})
+        org_links.create({"id": org_id, "orgId": org_id, "tenantId": tenant_id, "createdAt": clock.now_iso()})
         return tenant_id
     except Conflict:
         return org_links.tenant_for(org_id) or tenant_id
@@ -150,7 +151,7 @@ def _link_new_org(org_id: str, slug: str | None, display_name: str | None) -> st
 def _write_membership(tenant_id: str, user_id: str, *, status: str, source: str, role: Role | None = None) -> Document:
     """Create the membership, or update it in place when it exists (ETag-safe)."""
     _memberships.forget((tenant_id, user_id))
-    now = utc_now_iso()
+    now = clock.now_iso()
     fields: Document = {"status": status, "updatedAt": now, "source": source}
     if role is not None:
         fields["role"] = role.value

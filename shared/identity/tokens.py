@@ -9,8 +9,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from shared.errors import Unauthorized
-from shared.settings import Settings, get_settings
+from shared.platform.errors import Unauthorized
+from shared.platform.settings import Settings, get_settings
 
 CLOCK_SKEW_SECONDS = 60
 JWKS_MIN_REFRESH_SECONDS = 30
@@ -95,7 +95,7 @@ def _load_pem(pem: str) -> Any:
 def _fetch_jwks(url: str) -> dict[str, Any]:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicNumbers
 
-    from shared.outbound import http_client
+    from shared.platform.outbound import http_client
 
     try:
         response = http_client().get(url, timeout=JWKS_TIMEOUT_SECONDS)

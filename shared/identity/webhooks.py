@@ -6,12 +6,13 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from shared.errors import BadRequest, Conflict, ServiceUnavailable
 from shared.identity import service as identity
 from shared.identity.roles import Role, role_from_clerk
-from shared.json_body import parse_json
-from shared.settings import get_settings
-from shared.store.repository import Document, Repository, utc_now_iso
+from shared.platform import clock
+from shared.platform.errors import BadRequest, Conflict, ServiceUnavailable
+from shared.platform.jsonbody import parse_json
+from shared.platform.settings import get_settings
+from shared.platform.store.repository import Document, Repository
 from shared.tenants import service as tenants
 
 logger = logging.getLogger("tellgence.webhooks.clerk")
@@ -54,7 +55,7 @@ def handle_clerk_delivery(raw_body: bytes, headers: Mapping[str, str]) -> bool:
     event = verify_clerk_delivery(raw_body, headers)
     receipt_id = f"clerk-{headers['svix-id']}"
     try:
-        receipts.create({"id": receipt_id, "eventType": event["type"], "receivedAt": utc_now_iso()})
+        receipts.create({"id": receipt_id, "eventType": event["type"], "receivedAt": clock.now_iso()})
     except Conflict:
         return False
     try:
@@ -90,7 +91,7 @@ def _require(data: dict[str, Any], key: str) -> str:
 def _apply_user(action: str, data: dict[str, Any]) -> None:
     user_id = _require(data, "id")
     if action == "deleted":
-        identity.users.upsert({"id": user_id, "userId": user_id, "deleted": True, "updatedAt": utc_now_iso()})
+        identity.users.upsert({"id": user_id, "userId": user_id, "deleted": True, "updatedAt": clock.now_iso()})
         return
     primary = data.get("primary_email_address_id")
     emails = [e for e in data.get("email_addresses") or [] if isinstance(e, dict)]
@@ -104,7 +105,7 @@ def _apply_user(action: str, data: dict[str, Any]) -> None:
         "firstName": data.get("first_name"),
         "lastName": data.get("last_name"),
         "deleted": False,
-        "updatedAt": utc_now_iso(),
+        "updatedAt": clock.now_iso(),
     }
     identity.users.upsert({key: value for key, value in doc.items() if value is not None})
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.store.repository import Document, Repository
+from shared.platform.store.repository import Document, Repository
 
 
 class PracticeConnectorRepository(Repository):

@@ -8,8 +8,8 @@ import importlib.util
 from functools import cache
 from pathlib import Path
 
-from shared.settings import APP_NAME, get_settings
-from shared.store.repository import utc_now_iso
+from shared.platform import clock
+from shared.platform.settings import APP_NAME, get_settings
 
 CONTRACT_PATH = Path(__file__).resolve().parent.parent / "openapi.json"
 DOCS_PATH = "/api/doc"
@@ -72,7 +72,7 @@ def build_info() -> dict:
 @cache
 def _process_start_time() -> str:
     # Without DEPLOYMENT_TIME the best truthful answer is when this process started serving.
-    return utc_now_iso()
+    return clock.now_iso()
 
 
 @cache

@@ -8,8 +8,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from shared.errors import NotFound, Unauthorized
-from shared.store.repository import Repository
+from shared.platform import clock
+from shared.platform.errors import NotFound, Unauthorized
+from shared.platform.store.repository import Repository
 
 ACCESS_KEY_BYTES = 32
 ACCESS_COOKIE = "session_access"
@@ -50,7 +51,7 @@ def issue_key(session_id: str, tenant_id: str, ttl_seconds: int) -> str:
             "sessionId": session_id,
             "tenantId": tenant_id,
             "keyHash": hash_key(key),
-            "expiresAt": expires_at.isoformat().replace("+00:00", "Z"),
+            "expiresAt": clock.iso(expires_at),
             "ttl": max(1, ttl_seconds),  # Cosmos refuses a ttl of 0
         }
     )
@@ -78,4 +79,4 @@ def tenant_of(session_id: str) -> str:
 def _expired(expires_at: str | None) -> bool:
     if not expires_at:
         return False
-    return datetime.fromisoformat(expires_at.replace("Z", "+00:00")) <= datetime.now(UTC)
+    return clock.parse_iso(expires_at) <= clock.utc_now()

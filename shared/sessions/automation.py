@@ -12,11 +12,12 @@ import time
 import uuid
 from typing import Any
 
-from shared.errors import ServiceError
 from shared.integrations.repository import PracticeConnectorRepository
-from shared.outbound import check_destination, http_client, signed_headers
+from shared.platform import clock
+from shared.platform.errors import ServiceError
+from shared.platform.outbound import check_destination, http_client, signed_headers
+from shared.platform.store.repository import Document
 from shared.sessions.service import sessions
-from shared.store.repository import Document, utc_now_iso
 
 logger = logging.getLogger("tellgence.sessions.automation")
 
@@ -69,10 +70,10 @@ def _deliver(session: Document, extracted: dict[str, Any], kind: str, connector:
         "tenantId": session["tenantId"],
         "scenarioId": session["scenarioId"],
         "patient": {name: extracted[name] for name in PATIENT_FIELDS if name in extracted},
-        "occurredAt": utc_now_iso(),
+        "occurredAt": clock.now_iso(),
     }
     body = json.dumps(payload, separators=(",", ":")).encode()
-    started_at = utc_now_iso()
+    started_at = clock.now_iso()
     started = time.perf_counter()
     outcome: Document = {
         "id": uuid.uuid4().hex,
@@ -101,7 +102,7 @@ def _deliver(session: Document, extracted: dict[str, Any], kind: str, connector:
         ok, error = False, exc.message
     except Exception as exc:  # transport failures of any kind: the connector is unavailable
         ok, error = False, f"{type(exc).__name__}"
-    outcome["completedAt"] = utc_now_iso()
+    outcome["completedAt"] = clock.now_iso()
     outcome["status"] = "sent" if ok else "failed"
     outcome["retryable"] = not ok
     outcome["summary"] = (
@@ -116,7 +117,7 @@ def _deliver(session: Document, extracted: dict[str, Any], kind: str, connector:
 
 
 def _connector_exception(session: Document, kind: str, connector: Document, outcome: Document) -> Document:
-    now = utc_now_iso()
+    now = clock.now_iso()
     return {
         "id": uuid.uuid4().hex,
         "reasonCode": "connector_unavailable",

@@ -7,19 +7,19 @@ from typing import TYPE_CHECKING, Any
 
 from shared.catalog import content
 from shared.catalog.service import scenario_or_400
-from shared.errors import BadRequest
 from shared.identity.principal import Principal
+from shared.platform import clock
+from shared.platform.errors import BadRequest
+from shared.platform.store.repository import Document
 from shared.sessions import automation
 from shared.sessions.access import SessionGrant
 from shared.sessions.service import (
-    _iso,
     _new_session,
     compute_results,
     load,
     resolve_tenant,
     sessions,
 )
-from shared.store.repository import Document, utc_now_iso
 
 if TYPE_CHECKING:
     from shared.sessions.models import FinalizeBody
@@ -82,9 +82,9 @@ def consent_retention(scenario: dict[str, Any], extracted: dict[str, Any], now: 
         "consentSource": "extracted_data" if status != "unknown" else "default_policy",
         "transcriptRetention": retention,
         "artifactRetentionDays": days,
-        "artifactExpiresAt": _iso(now + timedelta(days=days)),
+        "artifactExpiresAt": clock.iso(now + timedelta(days=days)),
         "retentionReason": reason,
-        "enforcedAt": _iso(now),
+        "enforcedAt": clock.iso(now),
         "redacted": retention != "full",
     }
 
@@ -119,7 +119,7 @@ def normalise_timeline(events: list[Any]) -> list[dict[str, Any]]:
                 "title": str(event["title"])[:300],
                 "description": str(event.get("description") or "")[:2000],
                 "system": str(event.get("system") or "")[:80],
-                "timestamp": str(event.get("timestamp") or utc_now_iso())[:40],
+                "timestamp": str(event.get("timestamp") or clock.now_iso())[:40],
             }
         )
     return normalised
@@ -174,7 +174,7 @@ def finalize(
         if not doc.get("bookingOutcome"):
             from shared.bookings.service import initial_outcome
 
-            outcome = initial_outcome(fields["interactionSummary"].get("booking"), _iso(now))
+            outcome = initial_outcome(fields["interactionSummary"].get("booking"), clock.iso(now))
             if outcome:
                 fields["bookingOutcome"] = outcome
     if body.scenarioTitle:
@@ -182,7 +182,7 @@ def finalize(
     if body.companyName:
         fields["companyName"] = body.companyName
     # Scoring sees the whole call even when the transcript itself may not be kept.
-    finalized_at = doc.get("finalizedAt") or _iso(now)
+    finalized_at = doc.get("finalizedAt") or clock.iso(now)
     results = compute_results(
         {**doc, **fields, "transcript": transcript, "extractedData": extracted, "finalizedAt": finalized_at}, scenario
     )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 
+from shared.platform import clock
+from shared.platform.store.repository import Document
 from shared.sessions.service import sessions
-from shared.store.repository import Document, utc_now_iso
 
 logger = logging.getLogger("tellgence.sessions.retention")
 
@@ -31,7 +32,7 @@ def redact(doc: Document, now: str) -> None:
 
 def purge_expired(now: str | None = None) -> int:
     """Redact every session whose retention expired (the daily timer); returns how many were redacted."""
-    now = now or utc_now_iso()
+    now = now or clock.now_iso()
     purged = 0
     for doc in sessions.expired_artifacts(now, PURGE_BATCH):
         sessions.update(doc["id"], doc["tenantId"], lambda current: redact(current, now), what="Session")

@@ -31,6 +31,8 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from shared.platform import clock
+
 MANUAL_MINUTES_PER_TASK: dict[str, float] = {
     "insurance": 18,
     "healthcare": 14,
@@ -214,17 +216,12 @@ def _instant(value: Any) -> datetime | None:
     """An ISO 8601 string (naive = UTC) or an epoch number (milliseconds when above 1e11) as an aware datetime."""
     try:
         if isinstance(value, str) and value.strip():
-            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+            return clock.parse_iso(value)
         if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value > 0:
             return datetime.fromtimestamp(value / 1000 if value > 1e11 else value, UTC)
     except (ValueError, OverflowError, OSError):
         return None
     return None
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def tool_title(tool_id: str) -> str:
@@ -292,7 +289,7 @@ def systems_updated(
             "system": system,
             "label": entry["label"],
             "updates": entry["updates"],
-            "lastUpdated": _iso(entry["latest"]) if entry["latest"] is not None else now,
+            "lastUpdated": clock.iso(entry["latest"]) if entry["latest"] is not None else now,
             "keyChanges": entry["titles"][:MAX_KEY_CHANGES],
         }
         for system, entry in groups.items()

@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING, Any
 
 from shared.catalog import content
 from shared.catalog.service import scenario_or_400
-from shared.errors import BadRequest, NotFound
 from shared.identity.principal import Principal
+from shared.platform import clock
+from shared.platform.errors import BadRequest, NotFound
+from shared.platform.settings import get_settings
+from shared.platform.store.repository import Document
 from shared.sessions import access
 from shared.sessions.access import SessionGrant
 from shared.sessions.repository import ChannelEventRepository, SessionRepository
-from shared.settings import get_settings
-from shared.store.repository import Document, utc_now_iso
 from shared.tenants import service as tenants
 
 if TYPE_CHECKING:
@@ -57,14 +58,6 @@ SESSION_VIEW_FIELDS = (
     "createdAt",
     "expiresAt",
 )
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _parse_iso(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def normalise_locale(value: str | None) -> str | None:
@@ -130,8 +123,8 @@ def _new_session(
         "integrationOutcomes": [],
         "bookingExceptions": [],
         "duration": 0,
-        "createdAt": _iso(now),
-        "expiresAt": _iso(now + timedelta(seconds=settings.session_ttl_seconds)),
+        "createdAt": clock.iso(now),
+        "expiresAt": clock.iso(now + timedelta(seconds=settings.session_ttl_seconds)),
         "ttl": max(1, settings.session_ttl_seconds),
     }
     persona = default_persona(scenario)
@@ -166,7 +159,7 @@ def create_session(
 
 def is_expired(doc: Document) -> bool:
     """Whether the session's access window has closed."""
-    return _parse_iso(doc["expiresAt"]) <= datetime.now(UTC)
+    return clock.parse_iso(doc["expiresAt"]) <= datetime.now(UTC)
 
 
 def load(grant: SessionGrant) -> Document:
@@ -223,7 +216,7 @@ def save_snapshot(grant: SessionGrant, body: RealtimeSnapshotBody) -> dict[str, 
     doc = load(grant)
     snapshot = {
         "personaId": raw.get("personaId") or doc.get("personaId") or "",
-        "reportedAt": raw.get("reportedAt") or utc_now_iso(),
+        "reportedAt": raw.get("reportedAt") or clock.now_iso(),
         **{k: v for k, v in raw.items() if k not in ("personaId", "reportedAt")},
     }
     sessions.update(grant.session_id, grant.tenant_id, lambda d: d.update(realtimeSnapshot=snapshot), what="Session")
@@ -269,7 +262,7 @@ def compute_results(doc: Document, scenario: dict[str, Any]) -> dict[str, Any]:
         "systemsUpdated": roi.systems_updated(doc, now=doc.get("finalizedAt") or doc["createdAt"]),
         "isExpired": False,
         "completionPct": breakdown["completionPct"],
-        "computedAt": utc_now_iso(),
+        "computedAt": clock.now_iso(),
     }
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from shared.catalog import content
-from shared.errors import BadRequest, Conflict
+from shared.platform import clock
+from shared.platform.errors import BadRequest, Conflict
+from shared.platform.store.repository import Document
 from shared.sessions.access import SessionGrant
 from shared.sessions.repository import CallStateRepository
 from shared.sessions.service import default_persona, load
-from shared.store.repository import Document, utc_now_iso
 
 if TYPE_CHECKING:
     from shared.sessions.models import StatePatch
@@ -47,7 +48,7 @@ def _initial_state(session: Document) -> Document:
     persona = default_persona(scenario)
     workflow_id = persona["runtime"]["workflowProfileId"] if persona else "service-intake"
     workflow = content.workflows().get(workflow_id, {})
-    now = utc_now_iso()
+    now = clock.now_iso()
     return {
         "id": session["id"],
         "sessionId": session["id"],
@@ -104,7 +105,7 @@ def patch_state(grant: SessionGrant, patch: StatePatch) -> dict[str, Any]:
             raise BadRequest(f"{persona_field}: unknown persona {changes[persona_field]!r}", code="unknown_persona")
 
     def apply(doc: Document) -> None:
-        now = utc_now_iso()
+        now = clock.now_iso()
         if "currentPhase" in changes:
             _check_phase_move(doc.get("currentPhase", "greeting"), changes["currentPhase"])
             doc["currentPhase"] = changes["currentPhase"]

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from shared.validation import StrictPatch
+from shared.platform.validation import StrictPatch
 
 TenantStatus = Literal["active", "paused", "archived"]
 TenantPlan = Literal["starter", "growth", "enterprise"]

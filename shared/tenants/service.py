@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from shared.audit import service as audit
-from shared.cache import TtlCache
-from shared.errors import Conflict, NotFound
 from shared.identity.principal import Principal
-from shared.store.repository import Document, utc_now_iso
+from shared.platform import clock
+from shared.platform.cache import TtlCache
+from shared.platform.errors import Conflict, NotFound
+from shared.platform.store.repository import Document
 from shared.tenants.repository import TenantRepository
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ def ensure_tenant(tenant_id: str, *, display_name: str | None = None, org_id: st
         if org_id and not existing.get("clerkOrgId"):
             return tenants.update(tenant_id, tenant_id, lambda doc: doc.update(clerkOrgId=org_id), what="Tenant")
         return existing
-    now = utc_now_iso()
+    now = clock.now_iso()
     doc: Document = {
         "id": tenant_id,
         "tenantId": tenant_id,
@@ -87,7 +88,7 @@ def record_activity(tenant_id: str) -> None:
     if _activity_written.get(tenant_id):
         return
     _activity_written.put(tenant_id, True)
-    now = utc_now_iso()
+    now = clock.now_iso()
     try:
         tenants.update(tenant_id, tenant_id, lambda doc: doc.update(lastActivityAt=now), what="Tenant")
     except NotFound:
@@ -114,7 +115,9 @@ def update_tenant(actor: Principal, tenant_id: str, patch: TenantPatch, *, ip: s
     changes = patch.model_dump(exclude_unset=True)
     if not changes:
         return get_tenant(tenant_id)
-    before, after = tenants.update_fields(tenant_id, tenant_id, {**changes, "updatedAt": utc_now_iso()}, what="Tenant")
+    before, after = tenants.update_fields(
+        tenant_id, tenant_id, {**changes, "updatedAt": clock.now_iso()}, what="Tenant"
+    )
     audit.record(
         actor,
         "tenant.updated",

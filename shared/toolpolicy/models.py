@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.validation import StrictPatch
+from shared.platform.validation import StrictPatch
 
 
 class ToolRulePatch(StrictPatch):

@@ -6,9 +6,10 @@ from typing import TYPE_CHECKING, Any
 
 from shared.audit import service as audit
 from shared.catalog import content
-from shared.errors import BadRequest, Conflict, NotFound
 from shared.identity.principal import Principal
-from shared.store.repository import Document, utc_now_iso
+from shared.platform import clock
+from shared.platform.errors import BadRequest, Conflict, NotFound
+from shared.platform.store.repository import Document
 from shared.toolpolicy.repository import GLOBAL_SCOPE, ToolPolicyRepository, tenant_scope
 
 if TYPE_CHECKING:
@@ -79,7 +80,7 @@ def update_rule(actor: Principal, tool_id: str, patch: ToolRulePatch, *, ip: str
     changes = patch.model_dump(exclude_unset=True)
     if not changes:
         return _view(rule(tool_id), RULE_FIELDS)
-    stamp = {"updatedAt": utc_now_iso(), "updatedBy": actor.user_id}
+    stamp = {"updatedAt": clock.now_iso(), "updatedBy": actor.user_id}
     try:
         before, after = default_rule(tool), policies.create({**default_rule(tool), **changes, **stamp})
     except Conflict:
@@ -120,7 +121,7 @@ def set_override(
     fields: Document = {
         "enabled": patch.enabled,
         "reason": patch.reason,
-        "updatedAt": utc_now_iso(),
+        "updatedAt": clock.now_iso(),
         "updatedBy": actor.user_id,
     }
     try:

@@ -29,7 +29,7 @@ def snake_case(operation_id: str) -> str:
 
 def routed_operations() -> list[tuple[str, str, str]]:
     import function_app  # noqa: F401  (registers every operation)
-    from shared.http.adapter import OPERATION_AUTH
+    from shared.platform.http.adapter import OPERATION_AUTH
 
     return [
         (op.operation_id, op.method, op.template)
@@ -39,7 +39,7 @@ def routed_operations() -> list[tuple[str, str, str]]:
 
 
 def test_the_table_lists_exactly_the_routed_operations_with_their_code_auth():
-    from shared.http.adapter import OPERATION_AUTH
+    from shared.platform.http.adapter import OPERATION_AUTH
 
     table = role_table()
     routed = routed_operations()

@@ -40,7 +40,7 @@ def test_a_prospect_runs_a_demo_end_to_end(client):
 
 
 def test_the_public_demo_never_fans_out_across_partitions(client, monkeypatch):
-    from shared.store.repository import CrossPartitionReader
+    from shared.platform.store.repository import CrossPartitionReader
 
     def refuse(*args, **kwargs):
         raise AssertionError("a public request ran a cross-partition query")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.http.request import Request
+from shared.platform.http.request import Request
 
 
 def make_request(

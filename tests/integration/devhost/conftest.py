@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from devhost.emulators import Emulators
-from shared.settings import reload_settings
-from shared.store import cosmos
+from shared.platform.settings import reload_settings
+from shared.platform.store import cosmos
 
 ROOT = Path(__file__).resolve().parents[3]
 

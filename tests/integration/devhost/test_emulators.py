@@ -9,7 +9,7 @@ import time
 from azure.storage.queue import QueueServiceClient
 
 from devhost.emulators import Emulators, port_accepts
-from shared.store import cosmos
+from shared.platform.store import cosmos
 
 
 def test_both_emulators_answer(local_emulators: Emulators):

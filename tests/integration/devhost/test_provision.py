@@ -9,9 +9,9 @@ from azure.storage.blob import BlobServiceClient
 from azure.storage.queue import QueueServiceClient
 
 from devhost.provision import provision, reset_database
-from shared.settings import get_settings
-from shared.store import cosmos, registry
-from shared.store.registry import ContainerSpec
+from shared.platform.settings import get_settings
+from shared.platform.store import cosmos, registry
+from shared.platform.store.registry import ContainerSpec
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from werkzeug import Request, Response
 
 from shared.email import providers, service
 from shared.email.models import EmailMessage
-from shared.settings import Settings
+from shared.platform.settings import Settings
 
 pytest.importorskip("azure.communication.email")
 

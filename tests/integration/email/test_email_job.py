@@ -17,12 +17,12 @@ from azure.storage.queue import QueueClient, TextBase64DecodePolicy
 from blueprints.jobs import emails
 from devhost.emulators import free_ports
 from devhost.host import DevHost
-from shared.blobs import get_container
 from shared.email import service
 from shared.email.models import EmailMessage
 from shared.email.providers import message_id, outbox_blob_name
-from shared.settings import get_settings
-from shared.store.registry import EMAIL_OUTBOX_CONTAINER, EMAILS_QUEUE
+from shared.platform.settings import get_settings
+from shared.platform.store.blobs import get_container
+from shared.platform.store.registry import EMAIL_OUTBOX_CONTAINER, EMAILS_QUEUE
 from tests.conftest import reset_clients
 
 SENDER = "Tellgence Test <noreply@tellgence.test>"
@@ -268,7 +268,7 @@ def test_an_invalid_payload_ends_in_poison_unchanged(
     jobs_host: DevHost, settings_env: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, payload: str
 ):
     configure(settings_env, EMAIL_PROVIDER="outbox", EMAIL_FROM=SENDER)
-    from shared.queues import get_queue
+    from shared.platform.store.queues import get_queue
 
     get_queue(EMAILS_QUEUE).send_message(payload)
     assert_poisoned_after_every_attempt(jobs_host, caplog, payload)

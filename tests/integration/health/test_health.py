@@ -150,7 +150,7 @@ def test_health_report_never_returns_a_secret(client, settings_env):
 def test_a_local_database_lost_by_an_emulator_restart_is_recreated(client, settings_env):
     import uuid
 
-    from shared.store import cosmos
+    from shared.platform.store import cosmos
 
     name = f"restarted-{uuid.uuid4().hex[:8]}"
     settings_env.setenv("COSMOS_DATABASE", name)
@@ -164,7 +164,7 @@ def test_a_local_database_lost_by_an_emulator_restart_is_recreated(client, setti
             assert time.monotonic() < deadline, "the schema was not recreated"
             time.sleep(0.5)
         names = {container["id"] for container in cosmos.get_database().list_containers()}
-        from shared.store.registry import CONTAINERS
+        from shared.platform.store.registry import CONTAINERS
 
         assert {spec.name for spec in CONTAINERS} <= names
     finally:
@@ -174,7 +174,7 @@ def test_a_local_database_lost_by_an_emulator_restart_is_recreated(client, setti
 def test_outside_local_development_a_missing_database_is_only_reported(client, settings_env):
     import uuid
 
-    from shared.store import cosmos
+    from shared.platform.store import cosmos
 
     name = f"absent-{uuid.uuid4().hex[:8]}"
     settings_env.setenv("COSMOS_DATABASE", name)

@@ -11,10 +11,10 @@ import uuid
 import azure.functions as func
 import pytest
 
-from shared.errors import TooManyRequests
-from shared.http.adapter import operation
-from shared.ratelimit import service as ratelimit
-from shared.ratelimit.service import RateLimit
+from shared.platform.errors import TooManyRequests
+from shared.platform.http.adapter import operation
+from shared.platform.ratelimit import service as ratelimit
+from shared.platform.ratelimit.service import RateLimit
 from tests.conftest import ROOT, reset_clients
 
 bp = func.Blueprint()
@@ -71,7 +71,9 @@ def test_settings_override_the_limit_by_operation_name(emulators, settings_env):
 def test_the_count_is_shared_across_processes(emulators):
     operation_name = f"shared-{uuid.uuid4().hex[:6]}"
     script = (
-        "import sys; from shared.ratelimit import service as r; from shared.errors import TooManyRequests\n"
+        "import sys\n"
+        "from shared.platform.ratelimit import service as r\n"
+        "from shared.platform.errors import TooManyRequests\n"
         "ok = 0\n"
         "for _ in range(3):\n"
         "    try:\n"

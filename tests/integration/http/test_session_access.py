@@ -8,9 +8,9 @@ import uuid
 import azure.functions as func
 import pytest
 
-from shared.http.adapter import operation
-from shared.http.auth import SessionAccess
-from shared.http.request import Request
+from shared.platform.http.adapter import operation
+from shared.platform.http.auth import SessionAccess
+from shared.platform.http.request import Request
 from shared.sessions import access
 from tests.support.identity import new_tenant_id
 

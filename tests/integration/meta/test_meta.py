@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from shared.http import csrf
+from shared.platform.http import csrf
 from tests.support.contract import CONTRACT_PATH
 from tests.support.requests import make_request
 

@@ -7,9 +7,9 @@ import uuid
 
 import pytest
 
-from shared.errors import Conflict, NotFound, PreconditionFailed
-from shared.store import cosmos
-from shared.store.repository import Repository
+from shared.platform.errors import Conflict, NotFound, PreconditionFailed
+from shared.platform.store import cosmos
+from shared.platform.store.repository import Repository
 
 
 class ItemRepository(Repository):

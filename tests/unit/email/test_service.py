@@ -12,7 +12,7 @@ import pytest
 
 from shared.email import providers, service
 from shared.email.models import EmailMessage
-from shared.errors import ServiceUnavailable, ValidationFailed
+from shared.platform.errors import ServiceUnavailable, ValidationFailed
 from tests.conftest import ROOT, reset_clients
 
 
@@ -175,7 +175,7 @@ def test_an_unfinished_or_failed_acs_operation_fails_the_delivery(
 def test_the_acs_client_is_built_from_the_connection_string_once(settings_env: pytest.MonkeyPatch):
     pytest.importorskip("azure.communication.email")
     configure(settings_env, ACS_EMAIL_CONNECTION_STRING="endpoint=https://acs.example.com/;accesskey=a2V5")
-    from shared.settings import get_settings
+    from shared.platform.settings import get_settings
 
     providers.reset()
     first = providers._acs_client(get_settings())

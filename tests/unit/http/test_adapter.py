@@ -9,10 +9,10 @@ import azure.functions as func
 import pytest
 from pydantic import BaseModel, Field
 
-from shared.errors import Conflict, Forbidden, TooManyRequests
-from shared.http.adapter import operation
-from shared.http.request import Reply, Request
-from shared.settings import reload_settings
+from shared.platform.errors import Conflict, Forbidden, TooManyRequests
+from shared.platform.http.adapter import operation
+from shared.platform.http.request import Reply, Request
+from shared.platform.settings import reload_settings
 
 bp = func.Blueprint()
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from shared.errors import NotFound, Unauthorized
-from shared.http.auth import REALTIME_API_KEY, WORKFLOW_SECRET
-from shared.settings import reload_settings
+from shared.platform.errors import NotFound, Unauthorized
+from shared.platform.http.auth import REALTIME_API_KEY, WORKFLOW_SECRET
+from shared.platform.settings import reload_settings
 from tests.support.requests import make_request
 
 

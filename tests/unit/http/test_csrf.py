@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from shared.errors import Forbidden
-from shared.http import csrf
+from shared.platform.errors import Forbidden
+from shared.platform.http import csrf
 from tests.support.requests import make_request
 
 

@@ -7,11 +7,11 @@ import base64
 import pytest
 
 from devhost.tokens import generate_private_key, session_claims, sign
-from shared import outbound
-from shared.errors import Unauthorized
 from shared.identity import tokens
 from shared.identity.tokens import verify_token
-from shared.settings import Settings
+from shared.platform import outbound
+from shared.platform.errors import Unauthorized
+from shared.platform.settings import Settings
 
 
 def jwk(key, kid: str) -> dict:

@@ -11,10 +11,10 @@ import time
 import pytest
 
 from devhost.tokens import generate_private_key, public_pem, session_claims, sign
-from shared.errors import Unauthorized
 from shared.identity.roles import Role, role_from_clerk
 from shared.identity.tokens import bearer_token, org_claims, verify_token
-from shared.settings import Settings
+from shared.platform.errors import Unauthorized
+from shared.platform.settings import Settings
 
 KEY = generate_private_key()
 OTHER_KEY = generate_private_key()

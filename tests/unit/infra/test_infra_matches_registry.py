@@ -1,4 +1,4 @@
-"""infra/ follows shared.store.registry and shared.settings; no key or literal secret reaches Azure.
+"""infra/ follows shared.platform.store.registry and shared.platform.settings; no key or literal secret reaches Azure.
 
 No network and no Bicep compiler: main.bicep is read as text, which is enough to hold it to the
 rules that matter — storage resources only come from infra/storage.json (generated from the
@@ -21,8 +21,8 @@ from types import ModuleType
 
 import pytest
 
-from shared.settings import Settings
-from shared.store.registry import ContainerSpec
+from shared.platform.settings import Settings
+from shared.platform.store.registry import ContainerSpec
 
 ROOT = Path(__file__).resolve().parents[3]
 INFRA = ROOT / "infra"
@@ -314,7 +314,7 @@ def test_storage_json_matches_the_registry(sync: ModuleType) -> None:
     wanted = sync.render(sync.expected_document())
     current = STORAGE_JSON.read_text(encoding="utf-8") if STORAGE_JSON.exists() else ""
     assert current == wanted, (
-        f"infra/storage.json is stale: shared.store.registry changed. Run `{SYNC_COMMAND}` "
+        f"infra/storage.json is stale: shared.platform.store.registry changed. Run `{SYNC_COMMAND}` "
         "from the project root and commit infra/storage.json."
     )
 
@@ -423,7 +423,7 @@ def test_storage_loops_add_no_names_of_their_own(resource_type: str, key: str) -
         )
         assert not own, (
             f"the {key} loop of main.bicep adds names by hand ({own}): declare them in "
-            f"shared/store/registry.py and run `{SYNC_COMMAND}`"
+            f"shared/platform/store/registry.py and run `{SYNC_COMMAND}`"
         )
 
 
@@ -432,7 +432,7 @@ def test_no_cosmos_container_or_queue_is_typed_by_hand(resource_type: str) -> No
     for resource in resources_of(resource_type):
         assert resource["iterable"], (
             f"resource {resource['symbol']} ({resource_type}) is declared by hand: add it to "
-            f"shared/store/registry.py and run `{SYNC_COMMAND}` instead"
+            f"shared/platform/store/registry.py and run `{SYNC_COMMAND}` instead"
         )
 
 
@@ -441,7 +441,7 @@ def test_the_only_hand_written_blob_container_is_the_deployment_package() -> Non
         if resource["iterable"]:
             continue
         assert re.search(r"^\s*name:\s*deploymentContainerName\s*$", resource["body"], re.M), (
-            f"blob container {resource['symbol']} is declared by hand: add it to shared/store/registry.py "
+            f"blob container {resource['symbol']} is declared by hand: add it to shared/platform/store/registry.py "
             f"and run `{SYNC_COMMAND}` instead"
         )
 
@@ -499,7 +499,7 @@ def test_every_setting_name_in_main_bicep_is_read_by_the_app_or_the_host() -> No
     unknown = sorted(name for name in referenced if not _known_setting(name))
     assert not unknown, (
         f"main.bicep sets {unknown}, which neither Settings.from_env nor the Functions host reads "
-        "(add the field to shared/settings.py first, or fix the name)"
+        "(add the field to shared/platform/settings.py first, or fix the name)"
     )
 
 

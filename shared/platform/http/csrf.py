@@ -5,10 +5,10 @@ from __future__ import annotations
 import hmac
 import secrets
 
-from shared.errors import Forbidden
-from shared.http.cookies import build_cookie
-from shared.http.request import Request
-from shared.settings import get_settings
+from shared.platform.errors import Forbidden
+from shared.platform.http.cookies import build_cookie
+from shared.platform.http.request import Request
+from shared.platform.settings import get_settings
 
 CSRF_HEADER = "x-csrf-token"
 CSRF_TOKEN_BYTES = 32

@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
-from shared.errors import ServiceUnavailable
-from shared.settings import get_settings
+from shared.platform.errors import ServiceUnavailable
+from shared.platform.settings import get_settings
 
 if TYPE_CHECKING:
     from azure.storage.blob import BlobServiceClient, ContainerClient

@@ -5,10 +5,10 @@ from __future__ import annotations
 import hmac
 from typing import Any, Protocol
 
-from shared.errors import Forbidden, NotFound, Unauthorized
-from shared.http.request import Request
 from shared.identity.roles import Role
-from shared.settings import get_settings
+from shared.platform.errors import Forbidden, NotFound, Unauthorized
+from shared.platform.http.request import Request
+from shared.platform.settings import get_settings
 
 
 class AuthMode(Protocol):
@@ -143,7 +143,7 @@ class SessionAccess:
 
 def session_grant(request: Request, session_id: str, *, admin_role: Role = Role.OPERATOR) -> Any:
     """Prove access to one session: its key by header, or by cookie plus CSRF, or a bearer of its tenant."""
-    from shared.http import csrf
+    from shared.platform.http import csrf
     from shared.sessions import access
 
     if not session_id:

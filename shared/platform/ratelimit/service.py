@@ -7,9 +7,9 @@ import logging
 import time
 from dataclasses import dataclass
 
-from shared.errors import Conflict, ServiceUnavailable, TooManyRequests
-from shared.settings import get_settings
-from shared.store.repository import Repository
+from shared.platform.errors import Conflict, ServiceUnavailable, TooManyRequests
+from shared.platform.settings import get_settings
+from shared.platform.store.repository import Repository
 
 logger = logging.getLogger("tellgence.ratelimit")
 

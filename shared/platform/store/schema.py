@@ -7,8 +7,8 @@ probe create them again after an emulator restart.
 
 from __future__ import annotations
 
-from shared.settings import Settings, get_settings
-from shared.store import cosmos, registry
+from shared.platform.settings import Settings, get_settings
+from shared.platform.store import cosmos, registry
 
 
 def ensure_cosmos_schema(settings: Settings | None = None) -> int:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 def reset_process_state() -> None:
     """Re-read settings and drop every client and cache built from the old ones (dev host, tests)."""
-    from shared import blobs, outbound, queues
     from shared.identity import service as identity
-    from shared.settings import reload_settings
-    from shared.store import cosmos
+    from shared.platform import outbound
+    from shared.platform.settings import reload_settings
+    from shared.platform.store import blobs, cosmos, queues
     from shared.tenants import service as tenants
 
     reload_settings()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from shared.http.request import Reply, Request
+from shared.platform.http.request import Reply, Request
 
 
 def etag_matches(request: Request, etag: str) -> bool:
@@ -29,7 +29,7 @@ def cacheable(
 
 def cacheable_json(request: Request, body: Any, *, max_age: int, public: bool = True) -> Reply:
     """`cacheable` for a JSON body, its ETag derived from the serialised body."""
-    from shared.http.adapter import dump_json
+    from shared.platform.http.adapter import dump_json
 
     serialised = dump_json(body)
     etag = '"' + hashlib.sha256(serialised.encode("utf-8")).hexdigest()[:32] + '"'

@@ -6,9 +6,9 @@ import json
 import threading
 from typing import TYPE_CHECKING, Any
 
-from shared.blobs import STORAGE_CLIENT_OPTIONS
-from shared.errors import ServiceUnavailable
-from shared.settings import get_settings
+from shared.platform.errors import ServiceUnavailable
+from shared.platform.settings import get_settings
+from shared.platform.store.blobs import STORAGE_CLIENT_OPTIONS
 
 if TYPE_CHECKING:
     from azure.storage.queue import QueueClient, QueueServiceClient

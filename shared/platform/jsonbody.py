@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from shared.errors import BadRequest
+from shared.platform.errors import BadRequest
 
 
 def parse_json(raw: bytes) -> Any:

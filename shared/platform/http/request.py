@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.json_body import parse_json
+from shared.platform.jsonbody import parse_json
 
 
 @dataclass(slots=True)

@@ -11,8 +11,8 @@ import time
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from shared.errors import BadRequest
-from shared.settings import get_settings
+from shared.platform.errors import BadRequest
+from shared.platform.settings import get_settings
 
 if TYPE_CHECKING:
     import httpx

@@ -22,13 +22,13 @@ from typing import Any
 
 import azure.functions as func
 
-from shared.errors import PayloadTooLarge, ServiceError, ValidationFailed
-from shared.http.auth import PUBLIC, AuthMode
-from shared.http.cookies import parse_cookies
-from shared.http.request import Reply, Request
-from shared.json_body import parse_json
-from shared.ratelimit.service import RateLimit
-from shared.settings import get_settings
+from shared.platform.errors import PayloadTooLarge, ServiceError, ValidationFailed
+from shared.platform.http.auth import PUBLIC, AuthMode
+from shared.platform.http.cookies import parse_cookies
+from shared.platform.http.request import Reply, Request
+from shared.platform.jsonbody import parse_json
+from shared.platform.ratelimit.service import RateLimit
+from shared.platform.settings import get_settings
 
 logger = logging.getLogger("tellgence.http")
 
@@ -109,7 +109,7 @@ def _dispatch(
     try:
         request = _build_request(req, correlation_id)
         if limiter is not None:
-            from shared.ratelimit import service as ratelimit
+            from shared.platform.ratelimit import service as ratelimit
 
             ratelimit.hit(limiter[0], request.client_ip, limiter[1])
         # Who is calling is settled before anything about the input is revealed.

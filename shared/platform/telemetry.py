@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from shared.settings import get_settings
+from shared.platform.settings import get_settings
 
 _configured = False
 

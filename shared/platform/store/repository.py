@@ -7,11 +7,10 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from shared.errors import Conflict, NotFound, PreconditionFailed, ServiceUnavailable
-from shared.store import cosmos
+from shared.platform.errors import Conflict, NotFound, PreconditionFailed, ServiceUnavailable
+from shared.platform.store import cosmos
 
 if TYPE_CHECKING:
     from azure.cosmos import ContainerProxy
@@ -21,11 +20,6 @@ QueryParams = dict[str, Any]
 
 # Keys Cosmos adds to every item; `_etag` is kept because writers need it.
 _SYSTEM_KEYS = ("_rid", "_self", "_ts", "_attachments")
-
-
-def utc_now_iso() -> str:
-    """The current UTC time as ISO-8601 with milliseconds and a Z suffix."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,9 +6,9 @@ import threading
 import warnings
 from typing import TYPE_CHECKING
 
-from shared.errors import ServiceUnavailable
-from shared.net import is_loopback_url
-from shared.settings import Settings, get_settings
+from shared.platform.errors import ServiceUnavailable
+from shared.platform.net import is_loopback_url
+from shared.platform.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from azure.cosmos import ContainerProxy, CosmosClient, DatabaseProxy

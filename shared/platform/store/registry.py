@@ -56,4 +56,4 @@ def container_spec(name: str) -> ContainerSpec:
     for spec in CONTAINERS:
         if spec.name == name:
             return spec
-    raise KeyError(f"container {name!r} is not declared in shared.store.registry")
+    raise KeyError(f"container {name!r} is not declared in shared.platform.store.registry")
