@@ -25,6 +25,7 @@ BLUEPRINTS: tuple[str, ...] = (
     "blueprints.cp_verticals",
     "blueprints.cp_tool_policy",
     "blueprints.cp_channels",
+    "blueprints.onboarding",
     "blueprints.internal",
     "blueprints.jobs.bookings",
     "blueprints.jobs.emails",

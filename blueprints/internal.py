@@ -8,7 +8,7 @@ from shared.bookings import service as bookings
 from shared.platform.http.adapter import operation
 from shared.platform.http.auth import WORKFLOW_SECRET
 from shared.platform.http.request import Request
-from shared.sessions import access
+from shared.sessions import aggregate
 
 bp = func.Blueprint()
 
@@ -18,12 +18,12 @@ bp = func.Blueprint()
     "api/internal/workflow/booking-lifecycle",
     methods=["POST"],
     auth=WORKFLOW_SECRET,
-    body="shared.sessions.models:WorkflowBookingCallback",
+    body="shared.bookings.models:WorkflowBookingCallback",
 )
 def post_internal_booking_lifecycle(request: Request) -> dict:
     """Send a due reminder now, mark a no-show, or complete no-show recovery."""
     session_id, action = request.body.sessionId, request.body.action
-    tenant_id = access.tenant_of(session_id)
+    tenant_id = aggregate.locate(session_id)
     if action == "send_reminder":
         bookings.deliver_reminder(session_id, tenant_id, None)
     else:

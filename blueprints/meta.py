@@ -9,6 +9,7 @@ from shared.platform.http import csrf
 from shared.platform.http.adapter import operation
 from shared.platform.http.caching import cacheable
 from shared.platform.http.request import Reply, Request
+from shared.sessions.access import ACCESS_COOKIE
 
 bp = func.Blueprint()
 
@@ -65,7 +66,6 @@ def get_open_api_document(request: Request) -> Reply:
 
 
 @operation(bp, "api/csrf")
-def get_csrf_token(request: Request) -> Reply:
-    """A fresh CSRF token, also set as the cookie it must match."""
-    token, cookie = csrf.issue_token()
-    return Reply({"csrfToken": token}, cookies=[cookie])
+def get_csrf_token(request: Request) -> dict:
+    """The CSRF token bound to the caller's session cookie (cookie-authenticated writes must echo it)."""
+    return {"csrfToken": csrf.issue_token(request.cookies.get(ACCESS_COOKIE))}

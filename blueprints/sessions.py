@@ -8,12 +8,12 @@ from shared.bookings import service as bookings
 from shared.identity.roles import Role
 from shared.platform.errors import BadRequest, Forbidden, NotFound, ServiceError, Unauthorized
 from shared.platform.http.adapter import operation
-from shared.platform.http.auth import OPERATOR, VIEWER, SessionAccess, session_grant
+from shared.platform.http.auth import VIEWER, OptionalBearer, SessionAccess, session_grant
 from shared.platform.http.cookies import build_cookie
 from shared.platform.http.request import Reply, Request
 from shared.platform.ratelimit.service import RateLimit
 from shared.platform.settings import get_settings
-from shared.sessions import access, finalize, state
+from shared.sessions import access, aggregate, finalize, state
 from shared.sessions import service as sessions
 
 bp = func.Blueprint()
@@ -21,6 +21,11 @@ bp = func.Blueprint()
 # Operators' viewers may read a session of their tenant; changing one takes an operator.
 SESSION_READ = SessionAccess(admin_role=Role.VIEWER)
 SESSION_WRITE = SessionAccess(admin_role=Role.OPERATOR)
+# The call state lives on the session's handle: proving access reads it.
+STATE_READ = SessionAccess(admin_role=Role.VIEWER, reads="handle")
+STATE_WRITE = SessionAccess(admin_role=Role.OPERATOR, reads="handle")
+# Anonymous visitors create demo sessions; an operator's valid token places the session in their tenant.
+OPTIONAL_OPERATOR = OptionalBearer(Role.OPERATOR)
 CREATE_LIMIT = RateLimit(limit=30, window_seconds=60)
 FINALIZE_LIMIT = RateLimit(limit=30, window_seconds=60)
 READ_LIMIT = RateLimit(limit=300, window_seconds=60)
@@ -32,14 +37,11 @@ def _access_cookie(key: str) -> str:
     return build_cookie(access.ACCESS_COOKIE, key, max_age=get_settings().session_ttl_seconds)
 
 
-def _optional_operator(request: Request):
-    return OPERATOR.authenticate(request) if request.header("authorization") else None
-
-
 @operation(
     bp,
     "api/sessions",
     methods=["POST"],
+    auth=OPTIONAL_OPERATOR,
     body="shared.sessions.models:CreateSessionBody",
     status=201,
     rate_limit=CREATE_LIMIT,
@@ -47,7 +49,10 @@ def _optional_operator(request: Request):
 def create_session(request: Request) -> Reply:
     """Start a demo session; the access key comes back in the body and as an HttpOnly cookie."""
     body, key = sessions.create_session(
-        request.body, principal=_optional_operator(request), locale_header=request.header("x-tellgence-locale-hint")
+        request.body,
+        principal=request.principal,
+        locale_header=request.header("x-tellgence-locale-hint"),
+        origin=request.header("origin"),
     )
     return Reply(body, status=201, cookies=[_access_cookie(key)])
 
@@ -69,6 +74,7 @@ def _finalize_error_fields(error: ServiceError) -> dict:
     bp,
     "api/sessions/finalize",
     methods=["POST"],
+    auth=OPTIONAL_OPERATOR,
     body="shared.sessions.models:FinalizeBody",
     rate_limit=FINALIZE_LIMIT,
     error_fields=_finalize_error_fields,
@@ -77,9 +83,14 @@ def finalize_session(request: Request) -> Reply:
     """Store the completed call and answer the server-computed results."""
     held = request.body.sessionId
     grant = _held_session_grant(request, held) if held else None
-    principal = None if held else _optional_operator(request)
     presented = request.header(access.ACCESS_HEADER) or request.cookies.get(access.ACCESS_COOKIE)
-    body = finalize.finalize(request.body, grant=grant, principal=principal, presented_key=presented)
+    body = finalize.finalize(
+        request.body,
+        grant=grant,
+        principal=None if held else request.principal,
+        presented_key=presented,
+        origin=request.header("origin"),
+    )
     cookies = [] if held else [_access_cookie(body["accessKey"])]
     return Reply(body, cookies=cookies)
 
@@ -93,7 +104,7 @@ def list_sessions(request: Request) -> dict:
 @operation(bp, "api/sessions/{id}", auth=SESSION_READ, rate_limit=READ_LIMIT)
 def get_session(request: Request) -> dict:
     """One session, to its key holder or its tenant's operators."""
-    return sessions.session_view(sessions.load(request.principal))
+    return sessions.session_view(aggregate.load(request.principal))
 
 
 @operation(
@@ -121,7 +132,7 @@ def get_session_results(request: Request) -> dict:
     return sessions.session_results(request.principal)
 
 
-@operation(bp, "api/sessions/{id}/state", auth=SESSION_READ, rate_limit=READ_LIMIT)
+@operation(bp, "api/sessions/{id}/state", auth=STATE_READ, rate_limit=READ_LIMIT)
 def get_session_state(request: Request) -> dict:
     """The call state, created on first read."""
     return state.get_state(request.principal)
@@ -131,7 +142,7 @@ def get_session_state(request: Request) -> dict:
     bp,
     "api/sessions/{id}/state",
     methods=["PATCH"],
-    auth=SESSION_WRITE,
+    auth=STATE_WRITE,
     body="shared.sessions.models:StatePatch",
     rate_limit=WRITE_LIMIT,
 )
@@ -140,7 +151,7 @@ def patch_session_state(request: Request) -> dict:
     return state.patch_state(request.principal, request.body)
 
 
-@operation(bp, "api/sessions/{id}/channel-events", auth=SESSION_READ, rate_limit=READ_LIMIT)
+@operation(bp, "api/sessions/{id}/channel-events", auth=STATE_READ, rate_limit=READ_LIMIT)
 def get_session_channel_events(request: Request) -> dict:
     """The session's ordered channel-event log."""
     return sessions.channel_events_view(request.principal)
@@ -151,7 +162,7 @@ def get_session_channel_events(request: Request) -> dict:
     "api/sessions/{id}/booking-lifecycle",
     methods=["PATCH"],
     auth=SESSION_WRITE,
-    body="shared.sessions.models:BookingLifecycleBody",
+    body="shared.bookings.models:BookingLifecycleBody",
     rate_limit=WRITE_LIMIT,
 )
 def patch_session_booking_lifecycle(request: Request) -> dict:
@@ -166,5 +177,6 @@ def patch_session_booking_lifecycle(request: Request) -> dict:
         selected_suggestion_id=body.selectedSuggestionId,
         reference_id=body.referenceId,
         note=body.note,
+        loaded=grant.session,
     )
     return {"success": True, "session": sessions.session_view(doc)}

@@ -164,9 +164,11 @@ def _request_headers(scope: Scope) -> dict[str, str]:
         else:
             headers[name] = value
     client = scope.get("client")
-    # The platform's front end adds the caller's address; a local caller talks to us directly.
-    if client and "x-forwarded-for" not in headers:
-        headers["x-forwarded-for"] = str(client[0])
+    # Like the platform's front end, append the address the connection came from: whatever the caller
+    # wrote into X-Forwarded-For stays to its left, where the app does not trust it.
+    if client:
+        forwarded = headers.get("x-forwarded-for")
+        headers["x-forwarded-for"] = f"{forwarded}, {client[0]}" if forwarded else str(client[0])
     return headers
 
 

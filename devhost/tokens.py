@@ -132,6 +132,7 @@ def mint_dev_token(
     from shared.platform.errors import ServiceUnavailable
     from shared.platform.settings import get_settings
     from shared.tenants import service as tenants
+    from shared.tenants.ids import is_reserved
 
     settings = get_settings()
     if super_admin:
@@ -143,6 +144,8 @@ def mint_dev_token(
             raise DevTokenError(f"{user_id} is not in SUPER_ADMIN_USER_IDS (local.settings.json)")
     user_id = user_id or f"user_dev_{role.value}"
     org_id = dev_org_id(tenant_id)
+    if is_reserved(tenant_id):
+        raise DevTokenError(f"{tenant_id} belongs to the platform: no organization or member may be linked to it")
     try:
         tenants.ensure_tenant(tenant_id, org_id=org_id)
         identity.link_organization(org_id, tenant_id)

@@ -10,9 +10,10 @@ from shared.identity.principal import Principal
 from shared.identity.roles import Role
 from shared.platform import clock
 from shared.platform.errors import Forbidden
-from shared.platform.store.repository import Document
+from shared.platform.store.repository import Document, Repository
 
 AUDIT_PAGE_LIMIT = 200
+REDACTED = "[redacted]"
 EVENT_FIELDS = (
     "id",
     "action",
@@ -64,6 +65,34 @@ def diff(before: Document, after: Document, fields: list[str] | tuple[str, ...])
         for name in fields
         if before.get(name) != after.get(name)
     }
+
+
+def update_audited(
+    repository: Repository,
+    item_id: str,
+    partition_key: str,
+    fields: Document,
+    *,
+    actor: Principal,
+    action: str,
+    target_type: str,
+    tenant_id: str | None,
+    ip: str | None = None,
+    redacted: tuple[str, ...] = (),
+    what: str = "Resource",
+) -> Document:
+    """Set fields on a document (ETag-safe), then record exactly what changed; returns the document as stored.
+
+    Fields named in `redacted` (secrets) appear in the audit diff as changed, never with their values.
+    """
+    before, after = repository.update_fields(item_id, partition_key, fields, what=what)
+    changes = diff(before, after, [name for name in fields if name != "updatedAt"])
+    for name in redacted:
+        if name in changes:
+            changes[name] = {"from": REDACTED, "to": REDACTED}
+    if changes:
+        record(actor, action, target_type=target_type, target_id=item_id, tenant_id=tenant_id, changes=changes, ip=ip)
+    return after
 
 
 def list_events(principal: Principal, limit: int = AUDIT_PAGE_LIMIT) -> list[dict[str, Any]]:

@@ -11,11 +11,11 @@ from typing import Any
 from shared.bookings import machine
 from shared.bookings.repository import BookingLedgerRepository, ReminderRepository
 from shared.platform import clock
-from shared.platform.errors import Conflict, NotFound
+from shared.platform.errors import Conflict
 from shared.platform.store import queues
 from shared.platform.store.registry import BOOKING_RECOVERY_QUEUE, BOOKING_REMINDERS_QUEUE
 from shared.platform.store.repository import Document
-from shared.sessions.service import is_expired, sessions
+from shared.sessions import aggregate
 
 logger = logging.getLogger("tellgence.bookings")
 
@@ -36,13 +36,6 @@ def initial_outcome(booking: dict[str, Any] | None, now: str) -> dict[str, Any] 
     return outcome
 
 
-def _live_session(session_id: str, tenant_id: str) -> Document:
-    doc = sessions.read(session_id, tenant_id)
-    if doc is None or is_expired(doc):
-        raise NotFound("Session not found")
-    return doc
-
-
 def transition(
     session_id: str,
     tenant_id: str,
@@ -53,9 +46,9 @@ def transition(
     selected_suggestion_id: str | None = None,
     reference_id: str | None = None,
     note: str | None = None,
+    loaded: Document | None = None,
 ) -> Document:
     """Apply one lifecycle action (400 saying why when illegal), append it to the ledger, follow up."""
-    _live_session(session_id, tenant_id)
     now = clock.now_iso()
     entries: list[dict[str, Any]] = []
 
@@ -78,7 +71,7 @@ def transition(
                 booking["scheduledFor"] = outcome["scheduledFor"]
         entries[:] = [entry]
 
-    doc = sessions.update(session_id, tenant_id, apply, what="Session")
+    doc = aggregate.update(tenant_id, session_id, apply, loaded=loaded)
     ledger.create(
         {"id": uuid.uuid4().hex, "sessionId": session_id, "tenantId": tenant_id, "actor": actor, **entries[0]}
     )
@@ -137,7 +130,7 @@ def deliver_reminder(session_id: str, tenant_id: str, due_at: str | None) -> str
     from shared.email.models import EmailMessage
     from shared.email.service import deliver
 
-    doc = _live_session(session_id, tenant_id)
+    doc = aggregate.read_live(tenant_id, session_id)
     outcome = doc.get("bookingOutcome") or {}
     if outcome.get("status") != "confirmed" or (due_at and outcome.get("nextReminderDueAt") != due_at):
         return "stale"
@@ -176,7 +169,7 @@ def recover_no_show(session_id: str, tenant_id: str) -> str:
     from shared.email.models import EmailMessage
     from shared.email.service import deliver
 
-    doc = _live_session(session_id, tenant_id)
+    doc = aggregate.read_live(tenant_id, session_id)
     outcome = doc.get("bookingOutcome") or {}
     if outcome.get("status") != "no_show_followup" or outcome.get("noShowRecoveryStatus") != "queued":
         return "stale"
@@ -221,9 +214,8 @@ def open_exception(session_id: str, tenant_id: str, code: str, group: str, title
         "updatedAt": now,
         "suggestedActions": ["request_callback", "assign_escalate", "mark_resolved"],
     }
-    sessions.update(
-        session_id,
+    aggregate.update(
         tenant_id,
+        session_id,
         lambda doc: doc.update(bookingExceptions=[*doc.get("bookingExceptions", []), exception]),
-        what="Session",
     )

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from shared.platform.validation import Id
+
 Industry = Literal["insurance", "sales", "healthcare", "legal", "accounting", "banking", "dental", "veterinary"]
 
 
@@ -33,6 +35,6 @@ class RuntimeQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     tone: Literal["warm", "professional", "friendly"] | None = None
-    scenarioId: str | None = None
-    sessionId: str | None = None
-    onboardingProfileId: str | None = None
+    scenarioId: Id | None = None
+    sessionId: Id | None = None
+    onboardingProfileId: Id | None = None

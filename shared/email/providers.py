@@ -149,9 +149,9 @@ def _acs_client(settings: Settings) -> EmailClient:
                 if settings.acs_email_connection_string:
                     client = EmailClient.from_connection_string(settings.acs_email_connection_string, **options)
                 elif settings.acs_email_endpoint:
-                    from azure.identity import DefaultAzureCredential
+                    from shared.platform.store.clients import credential
 
-                    client = EmailClient(settings.acs_email_endpoint, DefaultAzureCredential(), **options)
+                    client = EmailClient(settings.acs_email_endpoint, credential(), **options)
                 else:
                     raise ServiceUnavailable(
                         "ACS email is not configured (ACS_EMAIL_CONNECTION_STRING or ACS_EMAIL_ENDPOINT)",

@@ -12,12 +12,13 @@ from shared.identity.roles import Role, role_from_clerk
 from shared.identity.tokens import org_claims
 from shared.platform import clock
 from shared.platform.cache import TtlCache
-from shared.platform.errors import Conflict, ServiceUnavailable
+from shared.platform.errors import Conflict, Forbidden, ServiceUnavailable
 from shared.platform.settings import get_settings
+from shared.platform.store import metering
 from shared.platform.store.repository import Document
 from shared.tenants import service as tenants
+from shared.tenants.ids import is_reserved, is_tenant_id
 
-TENANT_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{1,62}[a-z0-9]$")
 ORG_LINK_CACHE_SECONDS = 300
 MEMBERSHIP_CACHE_SECONDS = 15
 
@@ -53,7 +54,8 @@ def resolve_principal(claims: dict[str, Any]) -> Principal:
     if not org.org_id:
         return Principal(**base, tenant_id=None, role=None, access_state=fallback_state or AccessState.NO_TENANT)
     tenant_id = tenant_for_org(org.org_id, slug=org.slug)
-    role = _effective_role(tenant_id, user_id, role_from_clerk(org.role))
+    # A platform-owned tenant has no members: an explicit link to one (dev tokens) grants nothing.
+    role = None if is_reserved(tenant_id) else _effective_role(tenant_id, user_id, role_from_clerk(org.role))
     if role is None:
         return Principal(
             **base, tenant_id=tenant_id, role=None, access_state=fallback_state or AccessState.NO_MEMBERSHIP
@@ -85,37 +87,42 @@ def _effective_role(tenant_id: str, user_id: str, token_role: Role | None) -> Ro
     key = (tenant_id, user_id)
     membership = _memberships.get(key)
     if membership is None:
-        membership = memberships.read(user_id, tenant_id) or {}
+        # Cached for MEMBERSHIP_CACHE_SECONDS: one read per member and process, not per request.
+        with metering.amortized():
+            membership = memberships.read(user_id, tenant_id) or {}
+            if not membership and token_role is not None:
+                # First activity of this member: the directory learns about it now.
+                membership = _write_membership(tenant_id, user_id, status="active", source="token", role=token_role)
         _memberships.put(key, membership)
     if membership.get("status") == "removed":
         return None
     if token_role is None:
         stored = membership.get("role")
         return Role(stored) if stored in {role.value for role in Role} else None
-    if not membership:
-        # First activity of this member: the directory learns about it now.
-        _write_membership(tenant_id, user_id, status="active", source="token", role=token_role)
     return token_role
 
 
 def _tenant_id_candidates(org_id: str, slug: str | None) -> list[str]:
     candidates = []
-    if slug and TENANT_ID_PATTERN.match(slug.lower()):
+    if slug and is_tenant_id(slug.lower()):
         candidates.append(slug.lower())
     sanitized = re.sub(r"[^a-z0-9_-]", "-", org_id.lower()).strip("-")
-    if TENANT_ID_PATTERN.match(sanitized):
+    if is_tenant_id(sanitized):
         candidates.append(sanitized)
-    return candidates or ["org-" + hashlib.sha256(org_id.encode()).hexdigest()[:16]]
+    candidates.append("org-" + hashlib.sha256(org_id.encode()).hexdigest()[:16])
+    return [candidate for candidate in dict.fromkeys(candidates) if not is_reserved(candidate)]
 
 
 def tenant_for_org(org_id: str, *, slug: str | None = None, display_name: str | None = None) -> str:
-    """The tenant an organization is, creating the link and the tenant on first sight."""
+    """The tenant an organization is, creating the link (and a new tenant) on first sight."""
     cached = _org_tenants.get(org_id)
     if cached:
         return cached
-    tenant_id = org_links.tenant_for(org_id)
-    if tenant_id is None:
-        tenant_id = _link_new_org(org_id, slug, display_name)
+    # Cached for ORG_LINK_CACHE_SECONDS: these reads happen once per organization and process.
+    with metering.amortized():
+        tenant_id = org_links.tenant_for(org_id)
+        if tenant_id is None:
+            tenant_id = _link_new_org(org_id, slug, display_name)
     _org_tenants.put(org_id, tenant_id)
     return tenant_id
 
@@ -130,22 +137,27 @@ def _create_org_link(org_id: str, tenant_id: str) -> str:
 
 
 def link_organization(org_id: str, tenant_id: str) -> str:
-    """Link an organization to a tenant explicitly (dev tokens); an existing link is kept."""
+    """Link an organization to a tenant explicitly (dev tokens, super-admins); an existing link is kept.
+
+    Platform-owned tenants are never linked, whoever asks.
+    """
+    if is_reserved(tenant_id):
+        raise Forbidden(f"{tenant_id} belongs to the platform and cannot be linked to an organization")
     _org_tenants.forget(org_id)
     return _create_org_link(org_id, tenant_id)
 
 
 def _link_new_org(org_id: str, slug: str | None, display_name: str | None) -> str:
-    chosen = None
+    """Claim a tenant for a new organization: a brand-new tenant, or one whose entry already names this org.
+
+    A slug that equals an existing tenant no organization owns is NOT a claim on it (that tenant may
+    hold other people's data): the next candidate id is used instead.
+    """
     for candidate in _tenant_id_candidates(org_id, slug):
-        existing = tenants.read_tenant(candidate)
-        if existing is None or existing.get("clerkOrgId") in (None, org_id):
-            chosen = candidate
-            break
-    chosen = chosen or _tenant_id_candidates(org_id, None)[-1]
-    chosen = _create_org_link(org_id, chosen)
-    tenants.ensure_tenant(chosen, display_name=display_name or slug, org_id=org_id)
-    return chosen
+        entry = tenants.claim_tenant(candidate, org_id=org_id, display_name=display_name or slug)
+        if entry is not None:
+            return _create_org_link(org_id, candidate)
+    raise Conflict("No tenant id is free for this organization", code="tenant_unavailable")
 
 
 def _write_membership(tenant_id: str, user_id: str, *, status: str, source: str, role: Role | None = None) -> Document:

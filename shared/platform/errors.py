@@ -62,6 +62,10 @@ class PayloadTooLarge(ServiceError):
     status, code, default_message = 413, "payload_too_large", "The request body is too large"
 
 
+class UnsupportedMediaType(ServiceError):
+    status, code, default_message = 415, "unsupported_media_type", "The request body's media type is not accepted"
+
+
 class TooManyRequests(ServiceError):
     status, code, default_message = 429, "rate_limited", "Too many requests"
 

@@ -8,13 +8,14 @@ def reset_process_state() -> None:
     from shared.identity import service as identity
     from shared.platform import outbound
     from shared.platform.settings import reload_settings
-    from shared.platform.store import blobs, cosmos, queues
+    from shared.platform.store import blobs, clients, cosmos, queues
     from shared.tenants import service as tenants
 
     reload_settings()
     cosmos.reset()
     blobs.reset()
     queues.reset()
+    clients.reset()
     outbound.reset()
     identity.clear_caches()
     tenants.clear_caches()

@@ -2,37 +2,70 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 APP_NAME = "Tellgence API"
 APP_VERSION = "1.0.0"
 
 
-def _flag(value: str | None, default: bool = False) -> bool:
+class SettingsError(ValueError):
+    """A setting is present but malformed; the message names the setting, never its value."""
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _flag(name: str, value: str | None, default: bool = False) -> bool:
     if value is None or value.strip() == "":
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    text = value.strip().lower()
+    if text not in _TRUE | _FALSE:
+        raise SettingsError(f"{name} must be true or false")
+    return text in _TRUE
 
 
 def _csv(value: str | None) -> tuple[str, ...]:
     return tuple(part.strip().rstrip("/") for part in (value or "").split(",") if part.strip())
 
 
-def _float(value: str | None, default: float) -> float:
-    try:
-        return float(value) if value not in (None, "") else default
-    except ValueError:
+def _float(name: str, value: str | None, default: float, *, minimum: float = 0.0) -> float:
+    if value is None or value.strip() == "":
         return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number") from None
+    if not math.isfinite(number) or number < minimum:
+        raise SettingsError(f"{name} must be a finite number of at least {minimum:g}")
+    return number
 
 
-def _int(value: str | None, default: int) -> int:
-    try:
-        return int(value) if value not in (None, "") else default
-    except ValueError:
+def _int(name: str, value: str | None, default: int, *, minimum: int = 0) -> int:
+    if value is None or value.strip() == "":
         return default
+    try:
+        number = int(value.strip())
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number") from None
+    if number < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}")
+    return number
+
+
+def _url(name: str, value: str | None) -> str:
+    text = (value or "").strip()
+    if not text:
+        return ""
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError(f"{name} must be an http(s) URL")
+    return text.rstrip("/")
 
 
 def _rate_limits(value: str | None) -> tuple[tuple[str, int, int], ...]:
@@ -41,8 +74,9 @@ def _rate_limits(value: str | None) -> tuple[tuple[str, int, int], ...]:
     for entry in _csv(value):
         name, _, rule = entry.partition("=")
         count, _, window = rule.partition("/")
-        if name.strip() and count.strip().isdigit() and window.strip().isdigit():
-            limits.append((name.strip(), int(count), int(window)))
+        if not (name.strip() and count.strip().isdigit() and window.strip().isdigit() and int(window) > 0):
+            raise SettingsError("RATE_LIMITS entries must look like operation=limit/windowSeconds")
+        limits.append((name.strip(), int(count), int(window)))
     return tuple(limits)
 
 
@@ -100,7 +134,8 @@ class Settings:
 
     health_check_timeout_seconds: float = 2.0
     max_body_bytes: int = 1024 * 1024
-    csrf_cookie_name: str = "csrf_token"
+    # Proxies whose X-Forwarded-For entries are trusted; Azure's front end is one and appends the caller.
+    trusted_proxy_hops: int = 1
 
     @property
     def is_local(self) -> bool:
@@ -129,7 +164,7 @@ class Settings:
             build_id=get("BUILD_ID") or "local",
             deployment_time=get("DEPLOYMENT_TIME") or "",
             commit=get("GIT_COMMIT") or get("BUILD_SOURCEVERSION") or "",
-            cosmos_endpoint=get("COSMOS_ENDPOINT") or "",
+            cosmos_endpoint=_url("COSMOS_ENDPOINT", get("COSMOS_ENDPOINT")),
             cosmos_key=get("COSMOS_KEY") or "",
             cosmos_database=get("COSMOS_DATABASE") or "tellgence",
             storage_connection_string=get("AzureWebJobsStorage") or "",
@@ -138,34 +173,39 @@ class Settings:
             frontend_urls=_csv(get("FRONTEND_URLS")),
             api_public_base_url=get("API_PUBLIC_BASE_URL") or "",
             web_public_base_url=get("WEB_PUBLIC_BASE_URL") or "",
-            azure_openai_endpoint=get("AZURE_OPENAI_ENDPOINT") or "",
+            azure_openai_endpoint=_url("AZURE_OPENAI_ENDPOINT", get("AZURE_OPENAI_ENDPOINT")),
             azure_openai_api_key=get("AZURE_OPENAI_API_KEY") or "",
             azure_openai_deployment_realtime=get("AZURE_OPENAI_DEPLOYMENT_REALTIME") or "gpt-realtime",
             azure_openai_transcription_model=get("AZURE_OPENAI_TRANSCRIPTION_MODEL") or "gpt-4o-transcribe",
-            temporal_enabled=_flag(get("TEMPORAL_ENABLED")),
-            booking_temporal_orchestration=_flag(get("FEATURE_BOOKING_TEMPORAL_ORCHESTRATION")),
+            temporal_enabled=_flag("TEMPORAL_ENABLED", get("TEMPORAL_ENABLED")),
+            booking_temporal_orchestration=_flag(
+                "FEATURE_BOOKING_TEMPORAL_ORCHESTRATION", get("FEATURE_BOOKING_TEMPORAL_ORCHESTRATION")
+            ),
             internal_workflow_callback_secret=get("INTERNAL_WORKFLOW_CALLBACK_SECRET") or "",
             clerk_jwt_key=get("CLERK_JWT_KEY") or "",
-            clerk_jwks_url=get("CLERK_JWKS_URL") or "",
+            clerk_jwks_url=_url("CLERK_JWKS_URL", get("CLERK_JWKS_URL")),
             clerk_issuer=(get("CLERK_ISSUER") or "").strip(),
             clerk_webhook_signing_secret=get("CLERK_WEBHOOK_SIGNING_SECRET") or "",
             super_admin_user_ids=frozenset(_csv(get("SUPER_ADMIN_USER_IDS"))),
             api_key_for_realtime=get("API_KEY_FOR_REALTIME") or "",
             rate_limits=_rate_limits(get("RATE_LIMITS")),
-            outbound_allow_loopback=_flag(get("OUTBOUND_ALLOW_LOOPBACK")),
-            session_ttl_seconds=_int(get("SESSION_TTL_SECONDS"), 7 * 24 * 60 * 60),
+            outbound_allow_loopback=_flag("OUTBOUND_ALLOW_LOOPBACK", get("OUTBOUND_ALLOW_LOOPBACK")),
+            session_ttl_seconds=_int("SESSION_TTL_SECONDS", get("SESSION_TTL_SECONDS"), 7 * 24 * 60 * 60, minimum=60),
             email_provider=(get("EMAIL_PROVIDER") or "").strip().lower(),
             email_from=get("EMAIL_FROM") or "",
             smtp_host=get("SMTP_HOST") or "",
-            smtp_port=_int(get("SMTP_PORT"), 587),
+            smtp_port=_int("SMTP_PORT", get("SMTP_PORT"), 587, minimum=1),
             smtp_username=get("SMTP_USERNAME") or "",
             smtp_password=get("SMTP_PASSWORD") or "",
-            smtp_starttls=_flag(get("SMTP_STARTTLS"), default=True),
-            acs_email_endpoint=get("ACS_EMAIL_ENDPOINT") or "",
+            smtp_starttls=_flag("SMTP_STARTTLS", get("SMTP_STARTTLS"), default=True),
+            acs_email_endpoint=_url("ACS_EMAIL_ENDPOINT", get("ACS_EMAIL_ENDPOINT")),
             acs_email_connection_string=get("ACS_EMAIL_CONNECTION_STRING") or "",
             realtime_price_table=get("REALTIME_PRICE_TABLE") or "",
-            health_check_timeout_seconds=_float(get("HEALTH_CHECK_TIMEOUT_SECONDS"), 2.0),
-            max_body_bytes=_int(get("MAX_BODY_BYTES"), 1024 * 1024),
+            health_check_timeout_seconds=_float(
+                "HEALTH_CHECK_TIMEOUT_SECONDS", get("HEALTH_CHECK_TIMEOUT_SECONDS"), 2.0, minimum=0.1
+            ),
+            max_body_bytes=_int("MAX_BODY_BYTES", get("MAX_BODY_BYTES"), 1024 * 1024, minimum=1024),
+            trusted_proxy_hops=_int("TRUSTED_PROXY_HOPS", get("TRUSTED_PROXY_HOPS"), 1),
         )
 
     def secret_values(self) -> tuple[str, ...]:

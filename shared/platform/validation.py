@@ -1,8 +1,22 @@
-"""Shared pydantic bases for request bodies."""
+"""Shared pydantic bases and field types for request bodies and queries."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
+
+from shared.platform.ids import is_valid_id
+
+
+def _check_id(value: str) -> str:
+    if not is_valid_id(value):
+        raise ValueError("must be an id: 1-128 letters, digits, '_', '-', '.' or ':'")
+    return value
+
+
+# A field holding an id: checked against the one id format before any store call sees it.
+Id = Annotated[str, AfterValidator(_check_id)]
 
 
 class StrictPatch(BaseModel):

@@ -1,82 +1,63 @@
-"""Session access keys: random, stored only as hashes, checked in constant time by session id."""
+"""Session access keys: random, carrying their session's tenant, stored only as hashes, checked in constant time.
+
+A key is `<43 random base64url characters>.<tenantId>`. The tenant part tells the server which
+partition the session lives in, so proving access and reading the session is one point read; the
+random part (256 bits) is the secret. Only the SHA-256 of the whole key is stored, on the session
+document and on its handle.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
+from typing import Any
 
-from shared.platform import clock
-from shared.platform.errors import NotFound, Unauthorized
-from shared.platform.store.repository import Repository
+from shared.platform.errors import Unauthorized
+from shared.tenants.ids import TENANT_ID_PATTERN
 
 ACCESS_KEY_BYTES = 32
 ACCESS_COOKIE = "session_access"
 ACCESS_HEADER = "x-session-access"
-
-
-class SessionAccessRepository(Repository):
-    """One small lookup per session (partition = sessionId) so a key check is one point read."""
-
-    container_name = "session_access"
-    doc_type = "sessionAccess"
+MAX_KEY_LENGTH = 128
 
 
 @dataclass(frozen=True, slots=True)
 class SessionGrant:
-    """Proof that the caller holds a session: which session, its tenant, and how it was shown."""
+    """Proof that the caller holds a session: which session, its tenant, how it was shown, and what was read.
+
+    `via` is "cookie" or "header" for a key, "bearer" for an operator of the tenant. `session` or
+    `handle` holds the document read while proving access, so the operation need not read it again.
+    """
 
     session_id: str
     tenant_id: str
-    via: str  # "cookie", "header" or "admin"
-
-
-grants = SessionAccessRepository()
+    via: str
+    session: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+    handle: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
 
 def hash_key(key: str) -> str:
-    """The stored form of an access key (keys are 256-bit random, so one SHA-256 suffices)."""
+    """The stored form of an access key (keys carry 256 random bits, so one SHA-256 suffices)."""
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def issue_key(session_id: str, tenant_id: str, ttl_seconds: int) -> str:
-    """Create the session's access key; only its hash is stored, with the session's expiry."""
-    key = secrets.token_urlsafe(ACCESS_KEY_BYTES)
-    expires_at = datetime.now(UTC) + timedelta(seconds=ttl_seconds)
-    grants.create(
-        {
-            "id": session_id,
-            "sessionId": session_id,
-            "tenantId": tenant_id,
-            "keyHash": hash_key(key),
-            "expiresAt": clock.iso(expires_at),
-            "ttl": max(1, ttl_seconds),  # Cosmos refuses a ttl of 0
-        }
-    )
-    return key
+def new_key(tenant_id: str) -> tuple[str, str]:
+    """A fresh access key for a session of `tenant_id`, and its hash."""
+    key = f"{secrets.token_urlsafe(ACCESS_KEY_BYTES)}.{tenant_id}"
+    return key, hash_key(key)
 
 
-def check_key(session_id: str, key: str, via: str) -> SessionGrant:
-    """The grant for a presented key: 404 for an unknown or expired session, 401 for a wrong key."""
-    record = grants.read(session_id, session_id)
-    if record is None or _expired(record.get("expiresAt")):
-        raise NotFound("Session not found")
-    if not hmac.compare_digest(hash_key(key), record["keyHash"]):
+def tenant_in_key(key: str) -> str:
+    """The tenant a key names; Unauthorized when the key is not shaped like one of ours."""
+    secret, _, tenant_id = key.rpartition(".")
+    if len(key) > MAX_KEY_LENGTH or len(secret) < 40 or not TENANT_ID_PATTERN.fullmatch(tenant_id):
         raise Unauthorized("The session access key is not valid", code="invalid_session_access")
-    return SessionGrant(session_id, record["tenantId"], via)
+    return tenant_id
 
 
-def tenant_of(session_id: str) -> str:
-    """The tenant of a live session (for admin access checks); NotFound when unknown or expired."""
-    record = grants.read(session_id, session_id)
-    if record is None or _expired(record.get("expiresAt")):
-        raise NotFound("Session not found")
-    return record["tenantId"]
-
-
-def _expired(expires_at: str | None) -> bool:
-    if not expires_at:
-        return False
-    return clock.parse_iso(expires_at) <= clock.utc_now()
+def verify_key(key: str, stored_hash: str | None) -> None:
+    """Unauthorized unless `key` hashes to the stored hash (constant-time comparison)."""
+    if not stored_hash or not hmac.compare_digest(hash_key(key), stored_hash):
+        raise Unauthorized("The session access key is not valid", code="invalid_session_access")

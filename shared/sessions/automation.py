@@ -17,7 +17,7 @@ from shared.platform import clock
 from shared.platform.errors import ServiceError
 from shared.platform.outbound import check_destination, http_client, signed_headers
 from shared.platform.store.repository import Document
-from shared.sessions.service import sessions
+from shared.sessions import aggregate
 
 logger = logging.getLogger("tellgence.sessions.automation")
 
@@ -59,7 +59,7 @@ def run_intake_automation(session: Document, extracted: dict[str, Any]) -> list[
             doc["integrationOutcomes"] = kept + outcomes
             doc["bookingExceptions"] = doc.get("bookingExceptions", []) + exceptions
 
-        sessions.update(session["id"], session["tenantId"], apply, what="Session")
+        aggregate.update(session["tenantId"], session["id"], apply)
     return outcomes
 
 

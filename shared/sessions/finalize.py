@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from shared.catalog import content
@@ -11,15 +11,10 @@ from shared.identity.principal import Principal
 from shared.platform import clock
 from shared.platform.errors import BadRequest
 from shared.platform.store.repository import Document
-from shared.sessions import automation
+from shared.results.session import compute as compute_results
+from shared.sessions import aggregate, automation
 from shared.sessions.access import SessionGrant
-from shared.sessions.service import (
-    _new_session,
-    compute_results,
-    load,
-    resolve_tenant,
-    sessions,
-)
+from shared.sessions.service import new_session, resolve_tenant
 
 if TYPE_CHECKING:
     from shared.sessions.models import FinalizeBody
@@ -106,7 +101,7 @@ def normalise_transcript(turns: list[Any]) -> list[dict[str, Any]]:
     return normalised
 
 
-def normalise_timeline(events: list[Any]) -> list[dict[str, Any]]:
+def normalise_timeline(events: list[Any], *, default_timestamp: str) -> list[dict[str, Any]]:
     """Timeline events in the contract's shape; an event without a type or title is a bad request."""
     normalised = []
     for index, event in enumerate(events):
@@ -119,38 +114,24 @@ def normalise_timeline(events: list[Any]) -> list[dict[str, Any]]:
                 "title": str(event["title"])[:300],
                 "description": str(event.get("description") or "")[:2000],
                 "system": str(event.get("system") or "")[:80],
-                "timestamp": str(event.get("timestamp") or clock.now_iso())[:40],
+                "timestamp": str(event.get("timestamp") or default_timestamp)[:40],
             }
         )
     return normalised
 
 
-def finalize(
-    body: FinalizeBody, *, grant: SessionGrant | None, principal: Principal | None, presented_key: str | None
-) -> dict[str, Any]:
-    """Store the call and answer the server's results; finalizing again with the same input changes nothing."""
-    scenario = scenario_or_400(body.scenarioId)
+def _finalized_fields(body: FinalizeBody, scenario: dict[str, Any], doc: Document) -> Document:
+    """Everything finalize writes, computed from the request and the stored document only.
+
+    Instants come from the stored finalize time when the session was finalized before (else now), so
+    finalizing again — or twice at once — with the same input stores and answers the same bytes.
+    """
+    finalized_at = doc.get("finalizedAt") or clock.now_iso()
+    moment = clock.parse_iso(finalized_at)
     transcript = normalise_transcript(body.transcript)
-    timeline = normalise_timeline(body.timelineEvents)
+    timeline = normalise_timeline(body.timelineEvents, default_timestamp=finalized_at)
     extracted = dict(body.extractedData)
-    if is_healthcare_intake(scenario):
-        missing = missing_intake_fields(extracted)
-        if missing:
-            raise BadRequest(
-                "Missing required intake fields: " + ", ".join(missing),
-                code="missing_intake_fields",
-                fields={"domainModuleId": "healthcare_intake", "details": missing},
-            )
-    if grant is not None:
-        doc = load(grant)
-        if doc["scenarioId"] != scenario["slug"]:
-            raise BadRequest("The session belongs to another scenario", code="scenario_mismatch")
-        key = presented_key or ""
-    else:
-        tenant_id = resolve_tenant(principal, body.tenantId)
-        doc, key = _new_session(scenario, tenant_id, title=body.scenarioTitle, company=body.companyName, locale=None)
-    now = datetime.now(UTC)
-    retention = consent_retention(scenario, extracted, now)
+    retention = consent_retention(scenario, extracted, moment)
     tools = list(dict.fromkeys(tool[:80] for tool in body.toolsUsed if tool))
     usage = {
         "inputTokens": int(body.totalInputTokens),
@@ -168,13 +149,14 @@ def finalize(
         "tokenUsage": usage,
         "consentRetention": retention,
         "status": "finalized",
+        "finalizedAt": finalized_at,
     }
     if body.interactionSummary is not None:
         fields["interactionSummary"] = body.interactionSummary.model_dump(exclude_none=True)
         if not doc.get("bookingOutcome"):
             from shared.bookings.service import initial_outcome
 
-            outcome = initial_outcome(fields["interactionSummary"].get("booking"), clock.iso(now))
+            outcome = initial_outcome(fields["interactionSummary"].get("booking"), finalized_at)
             if outcome:
                 fields["bookingOutcome"] = outcome
     if body.scenarioTitle:
@@ -182,20 +164,53 @@ def finalize(
     if body.companyName:
         fields["companyName"] = body.companyName
     # Scoring sees the whole call even when the transcript itself may not be kept.
-    finalized_at = doc.get("finalizedAt") or clock.iso(now)
-    results = compute_results(
-        {**doc, **fields, "transcript": transcript, "extractedData": extracted, "finalizedAt": finalized_at}, scenario
-    )
+    results = compute_results({**doc, **fields, "transcript": transcript, "extractedData": extracted}, scenario)
     fields.update(results=results, leadScore=results["leadScore"]["score"], leadTier=results["leadScore"]["tier"])
+    fields["ttl"] = max(int(doc.get("ttl", 0)), retention["artifactRetentionDays"] * 86400, 3600)
+    return fields
 
-    def apply(current: Document) -> None:
-        current.update(fields)
-        current.setdefault("finalizedAt", finalized_at)
-        current["ttl"] = max(int(current.get("ttl", 0)), retention["artifactRetentionDays"] * 86400, 3600)
 
-    stored = sessions.update(doc["id"], doc["tenantId"], apply, what="Session")
+def finalize(
+    body: FinalizeBody,
+    *,
+    grant: SessionGrant | None,
+    principal: Principal | None,
+    presented_key: str | None,
+    origin: str | None,
+) -> dict[str, Any]:
+    """Store the call and answer the server's results; finalizing again with the same input changes nothing."""
+    scenario = scenario_or_400(body.scenarioId)
+    extracted = dict(body.extractedData)
+    if is_healthcare_intake(scenario):
+        missing = missing_intake_fields(extracted)
+        if missing:
+            raise BadRequest(
+                "Missing required intake fields: " + ", ".join(missing),
+                code="missing_intake_fields",
+                fields={"domainModuleId": "healthcare_intake", "details": missing},
+            )
+    if grant is not None:
+        loaded = aggregate.load(grant)
+        if loaded["scenarioId"] != scenario["slug"]:
+            raise BadRequest("The session belongs to another scenario", code="scenario_mismatch")
+        stored = aggregate.update(
+            grant.tenant_id,
+            grant.session_id,
+            lambda current: current.update(_finalized_fields(body, scenario, current)),
+            loaded=loaded,
+        )
+        key = presented_key or ""
+    else:
+        tenant_id = resolve_tenant(principal, body.tenantId, origin)
+        doc, handle, key = new_session(
+            scenario, tenant_id, title=body.scenarioTitle, company=body.companyName, locale=None
+        )
+        doc.update(_finalized_fields(body, scenario, doc))
+        aggregate.create(doc, handle)
+        stored = doc
     if is_healthcare_intake(scenario):
         automation.run_intake_automation(stored, extracted)
+    results = stored["results"]
     return {
         "success": True,
         "sessionId": stored["id"],

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.bookings.machine import ACTIONS
+from shared.platform.validation import Id
 
 Phase = Literal["greeting", "qualification", "data_capture", "action", "handoff", "closure"]
 Disposition = Literal["resolved", "booked", "qualified", "follow_up_required", "escalated", "abandoned"]
@@ -15,6 +15,9 @@ Channel = Literal["voice", "phone", "web", "chat", "sms", "email"]
 MAX_TRANSCRIPT_TURNS = 2000
 MAX_TIMELINE_EVENTS = 1000
 MAX_TOOLS = 200
+MAX_DURATION_SECONDS = 24 * 3600
+# A day of realtime audio is ~10 M tokens; anything larger is not a real call.
+MAX_TOKENS = 100_000_000
 
 
 class CreateSessionBody(BaseModel):
@@ -27,7 +30,7 @@ class CreateSessionBody(BaseModel):
     companyName: str | None = Field(default=None, max_length=200)
     requestedLocale: str | None = Field(default=None, max_length=35)
     navigatorLanguage: str | None = Field(default=None, max_length=35)
-    tenantId: str | None = Field(default=None, max_length=64)
+    tenantId: Id | None = None
 
 
 class Contact(BaseModel):
@@ -103,8 +106,8 @@ class FinalizeBody(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    sessionId: str | None = Field(default=None, max_length=64)
-    tenantId: str | None = Field(default=None, max_length=64)
+    sessionId: Id | None = None
+    tenantId: Id | None = None
     scenarioId: str = Field(min_length=1, max_length=120)
     scenarioTitle: str | None = Field(default=None, max_length=200)
     companyName: str | None = Field(default=None, max_length=200)
@@ -115,9 +118,9 @@ class FinalizeBody(BaseModel):
     totalBeats: float = Field(default=0, ge=0, le=1000)
     extractedData: dict[str, Any] = Field(default_factory=dict)
     interactionSummary: InteractionSummary | None = None
-    duration: float = Field(default=0, ge=0, le=24 * 3600)
-    totalInputTokens: float = Field(default=0, ge=0)
-    totalOutputTokens: float = Field(default=0, ge=0)
+    duration: float = Field(default=0, ge=0, le=MAX_DURATION_SECONDS)
+    totalInputTokens: float = Field(default=0, ge=0, le=MAX_TOKENS)
+    totalOutputTokens: float = Field(default=0, ge=0, le=MAX_TOKENS)
 
 
 class StatePatch(BaseModel):
@@ -161,24 +164,3 @@ class SessionListQuery(BaseModel):
     sortOrder: Literal["asc", "desc"] = "desc"
     page: int = Field(default=1, ge=1, le=100_000)
     pageSize: int = Field(default=20, ge=5, le=100)
-
-
-class BookingLifecycleBody(BaseModel):
-    """One explicit booking transition."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    action: Literal[ACTIONS]
-    scheduledFor: str | None = Field(default=None, max_length=40)
-    selectedSuggestionId: str | None = Field(default=None, max_length=120)
-    referenceId: str | None = Field(default=None, max_length=120)
-    note: str | None = Field(default=None, max_length=1000)
-
-
-class WorkflowBookingCallback(BaseModel):
-    """The orchestrator's booking callback."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    sessionId: str = Field(min_length=1, max_length=64)
-    action: Literal["send_reminder", "mark_no_show", "complete_no_show_recovery"]

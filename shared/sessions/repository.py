@@ -1,4 +1,7 @@
-"""Persistence of sessions (partition = tenantId), call states and channel events (partition = sessionId)."""
+"""Persistence of sessions (partition = tenantId), session handles and channel events (partition = sessionId).
+
+Only `shared.sessions` imports this module: every other domain goes through `shared.sessions.aggregate`.
+"""
 
 from __future__ import annotations
 
@@ -17,20 +20,24 @@ class SessionRepository(Repository):
         rows = self.query(f"SELECT VALUE COUNT(1) FROM c WHERE {clauses}", {"tenantId": tenant_id, **params}, tenant_id)
         return int(rows[0]) if rows else 0
 
-    def expired_artifacts(self, now_iso: str, limit: int) -> list[Document]:
+    def expired_artifacts(self, now: str, limit: int) -> list[Document]:
         """Sessions whose retention has run out and that were not purged yet (the purge timer only)."""
         return CrossPartitionReader(self).query(
             "SELECT * FROM c WHERE c.consentRetention.artifactExpiresAt <= @now AND NOT IS_DEFINED(c.purgedAt)",
-            {"now": now_iso},
+            {"now": now},
             limit=limit,
         )
 
 
-class CallStateRepository(Repository):
-    """The live call state of a session (id = partition = sessionId)."""
+class SessionHandleRepository(Repository):
+    """A session's handle (id = partition = sessionId): tenant, key hash, expiry and the live call state.
 
-    container_name = "call_states"
-    doc_type = "callState"
+    It is what a caller that knows only a session id can read in one point read: the tenant the
+    session document lives in, and the key hash that proves access to the call state.
+    """
+
+    container_name = "session_handles"
+    doc_type = "sessionHandle"
 
 
 class ChannelEventRepository(Repository):

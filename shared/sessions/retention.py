@@ -6,7 +6,7 @@ import logging
 
 from shared.platform import clock
 from shared.platform.store.repository import Document
-from shared.sessions.service import sessions
+from shared.sessions import aggregate
 
 logger = logging.getLogger("tellgence.sessions.retention")
 
@@ -34,8 +34,8 @@ def purge_expired(now: str | None = None) -> int:
     """Redact every session whose retention expired (the daily timer); returns how many were redacted."""
     now = now or clock.now_iso()
     purged = 0
-    for doc in sessions.expired_artifacts(now, PURGE_BATCH):
-        sessions.update(doc["id"], doc["tenantId"], lambda current: redact(current, now), what="Session")
+    for doc in aggregate.expired_for_purge(now, PURGE_BATCH):
+        aggregate.update(doc["tenantId"], doc["id"], lambda current: redact(current, now), include_expired=True)
         purged += 1
     if purged:
         logger.info("retention purge redacted %d session(s)", purged)

@@ -1,32 +1,28 @@
-"""Demo sessions: create, read, finalize with server-side results, snapshot, cost, admin list."""
+"""Demo sessions: create, read, snapshot, cost, results and the tenant's admin list."""
 
 from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from shared.catalog import content
 from shared.catalog.service import scenario_or_400
 from shared.identity.principal import Principal
 from shared.platform import clock
-from shared.platform.errors import BadRequest, NotFound
+from shared.platform.errors import BadRequest
 from shared.platform.settings import get_settings
 from shared.platform.store.repository import Document
-from shared.sessions import access
+from shared.sessions import access, aggregate, state
 from shared.sessions.access import SessionGrant
-from shared.sessions.repository import ChannelEventRepository, SessionRepository
-from shared.tenants import service as tenants
+from shared.tenants import tenant_settings
+from shared.tenants.ids import DEFAULT_TENANT_ID
 
 if TYPE_CHECKING:
     from shared.sessions.models import CreateSessionBody, RealtimeSnapshotBody, SessionListQuery
 
-DEFAULT_TENANT_ID = "default-practice"
-LOCALE_PATTERN = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$")
-
-sessions = SessionRepository()
-channel_events = ChannelEventRepository()
+LOCALE_PATTERN = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}")
 
 # Fields of the contract's session object that are stored as they are.
 SESSION_VIEW_FIELDS = (
@@ -65,7 +61,7 @@ def normalise_locale(value: str | None) -> str | None:
     if not value:
         return None
     tag = value.split(",")[0].split(";")[0].strip().replace("_", "-")
-    if not LOCALE_PATTERN.match(tag):
+    if not LOCALE_PATTERN.fullmatch(tag):
         return None
     parts = tag.split("-")
     return "-".join([parts[0].lower(), *[p.upper() if len(p) == 2 else p for p in parts[1:]]])
@@ -89,21 +85,31 @@ def resolve_locale(scenario: dict[str, Any], *candidates: str | None) -> str | N
     return hint
 
 
-def resolve_tenant(principal: Principal | None, requested: str | None) -> str:
-    """The admin's tenant, else a requested tenant that exists, else the default demo tenant."""
+def resolve_tenant(principal: Principal | None, requested: str | None, origin: str | None) -> str:
+    """The operator's tenant; else a named tenant that takes public demos from this origin; else the demo tenant.
+
+    An anonymous caller may name a tenant only when that tenant's settings allow public demos from the
+    request's Origin; otherwise 403, with one answer whether or not the tenant exists.
+    """
     if principal is not None and principal.tenant_id:
         return principal.tenant_id
-    if requested and requested != DEFAULT_TENANT_ID and tenants.tenant_exists(requested):
-        return requested
-    return DEFAULT_TENANT_ID
+    if not requested or requested == DEFAULT_TENANT_ID:
+        return DEFAULT_TENANT_ID
+    tenant_settings.require_public_demo(requested, origin)
+    return requested
 
 
-def _new_session(
+def new_session(
     scenario: dict[str, Any], tenant_id: str, *, title: str | None, company: str | None, locale: str | None
-) -> tuple[Document, str]:
+) -> tuple[Document, Document, str]:
+    """A new session document, its handle (with the initial call state) and its access key; nothing stored yet."""
     settings = get_settings()
-    now = datetime.now(UTC)
+    now = clock.utc_now()
     session_id = uuid.uuid4().hex
+    key, key_hash = access.new_key(tenant_id)
+    expires_at = clock.iso(now + timedelta(seconds=settings.session_ttl_seconds))
+    ttl = max(1, settings.session_ttl_seconds)  # Cosmos refuses a ttl of 0
+    persona = default_persona(scenario)
     doc: Document = {
         "id": session_id,
         "tenantId": tenant_id,
@@ -123,28 +129,38 @@ def _new_session(
         "integrationOutcomes": [],
         "bookingExceptions": [],
         "duration": 0,
+        "keyHash": key_hash,
         "createdAt": clock.iso(now),
-        "expiresAt": clock.iso(now + timedelta(seconds=settings.session_ttl_seconds)),
-        "ttl": max(1, settings.session_ttl_seconds),
+        "expiresAt": expires_at,
+        "ttl": ttl,
     }
-    persona = default_persona(scenario)
     if persona:
         doc["personaId"] = persona["id"]
     if locale:
         doc["requestedLocale"] = locale
-    sessions.create(doc)
-    key = access.issue_key(session_id, tenant_id, settings.session_ttl_seconds)
-    return doc, key
+    handle = {
+        "id": session_id,
+        "sessionId": session_id,
+        "tenantId": tenant_id,
+        "keyHash": key_hash,
+        "expiresAt": expires_at,
+        "ttl": ttl,
+        **state.initial_state(scenario, persona, now=doc["createdAt"]),
+    }
+    return doc, handle, key
 
 
 def create_session(
-    body: CreateSessionBody, *, principal: Principal | None, locale_header: str | None
+    body: CreateSessionBody, *, principal: Principal | None, locale_header: str | None, origin: str | None
 ) -> tuple[dict[str, Any], str]:
     """Start a session; returns the 201 body and the access key (the caller sets the cookie)."""
     scenario = scenario_or_400(body.scenarioId)
-    tenant_id = resolve_tenant(principal, body.tenantId)
+    tenant_id = resolve_tenant(principal, body.tenantId, origin)
     locale = resolve_locale(scenario, body.requestedLocale, locale_header, body.navigatorLanguage)
-    doc, key = _new_session(scenario, tenant_id, title=body.scenarioTitle, company=body.companyName, locale=locale)
+    doc, handle, key = new_session(
+        scenario, tenant_id, title=body.scenarioTitle, company=body.companyName, locale=locale
+    )
+    aggregate.create(doc, handle)
     response = {
         "success": True,
         "sessionId": doc["id"],
@@ -155,19 +171,6 @@ def create_session(
     if locale:
         response["requestedLocale"] = locale
     return response, key
-
-
-def is_expired(doc: Document) -> bool:
-    """Whether the session's access window has closed."""
-    return clock.parse_iso(doc["expiresAt"]) <= datetime.now(UTC)
-
-
-def load(grant: SessionGrant) -> Document:
-    """The session a grant opens; expired or missing sessions do not exist."""
-    doc = sessions.read(grant.session_id, grant.tenant_id)
-    if doc is None or is_expired(doc):
-        raise NotFound("Session not found")
-    return doc
 
 
 def session_view(doc: Document) -> dict[str, Any]:
@@ -182,25 +185,11 @@ CHANNEL_EVENT_FIELDS = ("timestamp", "type", "status", "rawStatus", "callSid", "
 
 def channel_events_view(grant: SessionGrant) -> dict[str, Any]:
     """The session's channel events, in order."""
-    load(grant)
     events = [
         {key: value for key, value in doc.items() if key in CHANNEL_EVENT_FIELDS}
-        for doc in channel_events.for_session(grant.session_id)
+        for doc in aggregate.channel_events_of(grant.session_id)
     ]
     return {"sessionId": grant.session_id, "events": events, "count": len(events)}
-
-
-def record_channel_event(session_id: str, tenant_id: str, event: dict[str, Any]) -> Document:
-    """Append one channel event (written by the telephony webhook)."""
-    return channel_events.create(
-        {
-            "id": uuid.uuid4().hex,
-            "sessionId": session_id,
-            "tenantId": tenant_id,
-            "sequence": event.pop("sequence", 0),
-            **event,
-        }
-    )
 
 
 def save_snapshot(grant: SessionGrant, body: RealtimeSnapshotBody) -> dict[str, Any]:
@@ -213,21 +202,21 @@ def save_snapshot(grant: SessionGrant, body: RealtimeSnapshotBody) -> dict[str, 
         raise BadRequest(
             "The snapshot must not carry keys or tokens: " + ", ".join(sorted(leaks)[:10]), code="secret_in_payload"
         )
-    doc = load(grant)
+    doc = aggregate.load(grant)
     snapshot = {
         "personaId": raw.get("personaId") or doc.get("personaId") or "",
         "reportedAt": raw.get("reportedAt") or clock.now_iso(),
         **{k: v for k, v in raw.items() if k not in ("personaId", "reportedAt")},
     }
-    sessions.update(grant.session_id, grant.tenant_id, lambda d: d.update(realtimeSnapshot=snapshot), what="Session")
+    aggregate.update(grant.tenant_id, grant.session_id, lambda d: d.update(realtimeSnapshot=snapshot), loaded=doc)
     return {"sessionId": grant.session_id, "snapshot": snapshot}
 
 
 def session_cost(grant: SessionGrant) -> dict[str, Any]:
     """Token counts and the estimated cost under the configured price table."""
-    from shared.sessions import cost
+    from shared.results import cost
 
-    doc = load(grant)
+    doc = aggregate.load(grant)
     usage = doc.get("tokenUsage") or {}
     deployment = (doc.get("realtimeSnapshot") or {}).get("realtimeDeployment") or (
         get_settings().azure_openai_deployment_realtime
@@ -239,31 +228,11 @@ def session_cost(grant: SessionGrant) -> dict[str, Any]:
 
 def session_results(grant: SessionGrant) -> dict[str, Any]:
     """The stored, server-computed results (computed now for a session not finalized yet)."""
-    doc = load(grant)
-    results = doc.get("results") or compute_results(doc, scenario_or_400(doc["scenarioId"]))
-    return {"sessionId": grant.session_id, "results": {**results, "isExpired": is_expired(doc)}}
+    from shared.results import session as results
 
-
-def compute_results(doc: Document, scenario: dict[str, Any]) -> dict[str, Any]:
-    """ROI, lead score and systems updated, from the stored session only (never client scores).
-
-    Undated updates are stamped with the session's finalize time, so the same session always
-    yields the same results.
-    """
-    from shared.sessions import roi, scoring
-
-    lead = scoring.lead_score(scoring.signals_from_session(doc, scenario=scenario))
-    breakdown = roi.roi_breakdown(doc, scenario)
-    return {
-        "roiBreakdown": breakdown,
-        "leadScore": lead,
-        "tier": lead["tier"],
-        "scoreLabel": scoring.score_label(lead["tier"]),
-        "systemsUpdated": roi.systems_updated(doc, now=doc.get("finalizedAt") or doc["createdAt"]),
-        "isExpired": False,
-        "completionPct": breakdown["completionPct"],
-        "computedAt": clock.now_iso(),
-    }
+    doc = aggregate.load(grant)
+    stored = doc.get("results") or results.compute(doc, scenario_or_400(doc["scenarioId"]))
+    return {"sessionId": grant.session_id, "results": {**stored, "isExpired": aggregate.is_expired(doc)}}
 
 
 LIST_ITEM_FIELDS = (
@@ -308,13 +277,13 @@ def list_sessions(tenant_id: str, query: SessionListQuery) -> dict[str, Any]:
         params["disposition"] = query.disposition
         where.append("c.interactionSummary.disposition = @disposition")
         filters["disposition"] = query.disposition
-    total = sessions.count_for_tenant(tenant_id, where, params)
+    total = aggregate.count(tenant_id, where, params)
     wanted = query.page * query.pageSize
     clauses = " AND ".join(["c.tenantId = @tenantId", *where])
-    docs = sessions.query(
-        f"SELECT * FROM c WHERE {clauses} ORDER BY c.{query.sortBy} {query.sortOrder.upper()}",
-        {"tenantId": tenant_id, **params},
+    docs = aggregate.query(
         tenant_id,
+        f"SELECT * FROM c WHERE {clauses} ORDER BY c.{query.sortBy} {query.sortOrder.upper()}",
+        params,
         limit=wanted,
     )
     page_docs = docs[(query.page - 1) * query.pageSize : wanted]

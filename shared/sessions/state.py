@@ -1,4 +1,8 @@
-"""Call state: phase, persona, steps, handoffs, escalation and metrics of a live session."""
+"""Call state: phase, persona, steps, handoffs, escalation and metrics of a live session.
+
+The call state lives on the session's handle (partition = session id), created with the session, so
+reading it is the point read that proves access and a change is that read plus one ETag write.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 from shared.catalog import content
 from shared.platform import clock
-from shared.platform.errors import BadRequest, Conflict
+from shared.platform.errors import BadRequest
 from shared.platform.store.repository import Document
+from shared.sessions import aggregate
 from shared.sessions.access import SessionGrant
-from shared.sessions.repository import CallStateRepository
-from shared.sessions.service import default_persona, load
 
 if TYPE_CHECKING:
     from shared.sessions.models import StatePatch
@@ -34,25 +37,16 @@ STATE_FIELDS = (
     "updatedAt",
 )
 
-states = CallStateRepository()
-
 
 def _view(doc: Document) -> dict[str, Any]:
     return {name: doc[name] for name in STATE_FIELDS if name in doc}
 
 
-def _initial_state(session: Document) -> Document:
-    from shared.catalog.service import scenario_or_400
-
-    scenario = scenario_or_400(session["scenarioId"])
-    persona = default_persona(scenario)
+def initial_state(scenario: dict[str, Any], persona: dict[str, Any] | None, *, now: str) -> Document:
+    """The call state a session starts with: its scenario's persona and that persona's workflow."""
     workflow_id = persona["runtime"]["workflowProfileId"] if persona else "service-intake"
     workflow = content.workflows().get(workflow_id, {})
-    now = clock.now_iso()
     return {
-        "id": session["id"],
-        "sessionId": session["id"],
-        "tenantId": session["tenantId"],
         "workflowId": workflow_id,
         "workflowDefinitionId": f"{workflow_id}/standard/v1",
         "workflowRouting": {
@@ -77,15 +71,8 @@ def _initial_state(session: Document) -> Document:
 
 
 def get_state(grant: SessionGrant) -> dict[str, Any]:
-    """The session's call state, created from its scenario's persona and workflow on first read."""
-    session = load(grant)
-    doc = states.read(grant.session_id, grant.session_id)
-    if doc is None:
-        try:
-            doc = states.create(_initial_state(session))
-        except Conflict:
-            doc = states.get(grant.session_id, grant.session_id, what="Call state")
-    return _view(doc)
+    """The session's call state."""
+    return _view(aggregate.load_handle(grant))
 
 
 def _check_phase_move(current: str, target: str) -> None:
@@ -96,10 +83,10 @@ def _check_phase_move(current: str, target: str) -> None:
 
 def patch_state(grant: SessionGrant, patch: StatePatch) -> dict[str, Any]:
     """Apply a validated change; concurrent patches are all kept (ETag retries re-apply each change)."""
-    get_state(grant)
     changes = patch.model_dump(exclude_unset=True)
+    loaded = aggregate.load_handle(grant)
     if not changes:
-        return get_state(grant)
+        return _view(loaded)
     for persona_field in ("currentPersonaId", "nextPersonaId"):
         if persona_field in changes and changes[persona_field] not in content.personas():
             raise BadRequest(f"{persona_field}: unknown persona {changes[persona_field]!r}", code="unknown_persona")
@@ -139,4 +126,4 @@ def patch_state(grant: SessionGrant, patch: StatePatch) -> dict[str, Any]:
         doc["metrics"]["dataCapturedness"] = round(len(doc.get("completedSteps", [])) / total, 3) if total else 0
         doc["updatedAt"] = now
 
-    return _view(states.update(grant.session_id, grant.session_id, apply, what="Call state"))
+    return _view(aggregate.update_handle(grant.session_id, apply, loaded=loaded))

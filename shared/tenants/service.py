@@ -9,6 +9,7 @@ from shared.identity.principal import Principal
 from shared.platform import clock
 from shared.platform.cache import TtlCache
 from shared.platform.errors import Conflict, NotFound
+from shared.platform.store import metering
 from shared.platform.store.repository import Document
 from shared.tenants.repository import TenantRepository
 
@@ -45,13 +46,7 @@ def tenant_exists(tenant_id: str) -> bool:
     return tenants.read_tenant(tenant_id) is not None
 
 
-def ensure_tenant(tenant_id: str, *, display_name: str | None = None, org_id: str | None = None) -> Document:
-    """The tenant's entry, created (active, first seen now) when absent."""
-    existing = tenants.read_tenant(tenant_id)
-    if existing is not None:
-        if org_id and not existing.get("clerkOrgId"):
-            return tenants.update(tenant_id, tenant_id, lambda doc: doc.update(clerkOrgId=org_id), what="Tenant")
-        return existing
+def _new_entry(tenant_id: str, *, display_name: str | None, org_id: str | None) -> Document:
     now = clock.now_iso()
     doc: Document = {
         "id": tenant_id,
@@ -63,20 +58,42 @@ def ensure_tenant(tenant_id: str, *, display_name: str | None = None, org_id: st
     }
     if org_id:
         doc["clerkOrgId"] = org_id
+    return doc
+
+
+def ensure_tenant(tenant_id: str, *, display_name: str | None = None, org_id: str | None = None) -> Document:
+    """The tenant's entry, created (active, first seen now) when absent; an existing entry is never re-owned."""
+    existing = tenants.read_tenant(tenant_id)
+    if existing is not None:
+        return existing
     try:
-        return tenants.create(doc)
+        return tenants.create(_new_entry(tenant_id, display_name=display_name, org_id=org_id))
     except Conflict:
         return tenants.get(tenant_id, tenant_id, what="Tenant")
 
 
+def claim_tenant(tenant_id: str, *, org_id: str, display_name: str | None) -> Document | None:
+    """The entry of `tenant_id` for organization `org_id`: created for it when new, or already naming it.
+
+    None when the tenant exists without naming this organization: an organization never takes over an
+    existing tenant (a creation race is settled by Cosmos: exactly one creator wins).
+    """
+    existing = tenants.read_tenant(tenant_id)
+    if existing is None:
+        try:
+            return tenants.create(_new_entry(tenant_id, display_name=display_name, org_id=org_id))
+        except Conflict:
+            existing = tenants.read_tenant(tenant_id)
+    return existing if existing is not None and existing.get("clerkOrgId") == org_id else None
+
+
 def sync_from_organization(tenant_id: str, *, org_id: str, name: str | None, archived: bool = False) -> Document:
-    """Apply a Clerk organization event to the tenant's entry."""
+    """Apply a Clerk organization event to the tenant its organization is linked to."""
     ensure_tenant(tenant_id, display_name=name, org_id=org_id)
 
     def apply(doc: Document) -> None:
         if name:
             doc["displayName"] = name
-        doc["clerkOrgId"] = org_id
         if archived:
             doc["status"] = "archived"
 
@@ -88,11 +105,11 @@ def record_activity(tenant_id: str) -> None:
     if _activity_written.get(tenant_id):
         return
     _activity_written.put(tenant_id, True)
-    now = clock.now_iso()
-    try:
-        tenants.update(tenant_id, tenant_id, lambda doc: doc.update(lastActivityAt=now), what="Tenant")
-    except NotFound:
-        ensure_tenant(tenant_id)
+    with metering.amortized():
+        try:
+            tenants.set_fields(tenant_id, tenant_id, {"lastActivityAt": clock.now_iso()})
+        except NotFound:
+            ensure_tenant(tenant_id)
 
 
 def tenant_view(doc: Document) -> dict[str, Any]:

@@ -45,13 +45,24 @@ class ContractOperation:
 def implicit_error_statuses(operation: ContractOperation) -> set[int]:
     """Error statuses an operation may answer although its entry does not list them."""
     statuses = set(FRAMEWORK_ERROR_STATUSES)
-    if operation.spec.get("security") or "401" in operation.spec.get("responses", {}):
+    if operation.spec.get("security") or "401" in operation.spec.get("responses", {}) or _takes_a_caller(operation):
         statuses |= {401, 403}
     if operation.method in ("POST", "PUT", "PATCH") or operation.spec.get("parameters"):
         statuses.add(400)
+    if operation.method in ("POST", "PUT", "PATCH"):
+        statuses.add(415)
     if "{" in operation.template:
         statuses.add(404)
     return statuses
+
+
+def _takes_a_caller(operation: ContractOperation) -> bool:
+    """Whether the code authenticates callers of this operation (an optional bearer counts)."""
+    from shared.platform.http.adapter import OPERATION_AUTH
+    from shared.platform.http.contract import snake_case
+
+    mode = OPERATION_AUTH.get(snake_case(operation.operation_id))
+    return mode is not None and mode.name != "public"
 
 
 @cache

@@ -17,24 +17,38 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 import azure.functions as func
 
-from shared.platform.errors import PayloadTooLarge, ServiceError, ValidationFailed
+from shared.platform.errors import (
+    BadRequest,
+    NotFound,
+    PayloadTooLarge,
+    ServiceError,
+    ServiceUnavailable,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+from shared.platform.http import contract
 from shared.platform.http.auth import PUBLIC, AuthMode
 from shared.platform.http.cookies import parse_cookies
 from shared.platform.http.request import Reply, Request
+from shared.platform.ids import is_valid_id
 from shared.platform.jsonbody import parse_json
 from shared.platform.ratelimit.service import RateLimit
-from shared.platform.settings import get_settings
+from shared.platform.settings import SettingsError, get_settings
+from shared.platform.store import metering
 
 logger = logging.getLogger("tellgence.http")
 
 CORRELATION_HEADER = "x-correlation-id"
 _CORRELATION_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
 JSON_MEDIA_TYPE = "application/json"
+MAX_QUERY_VALUE_CHARS = 2048
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 
 Handler = Callable[[Request], Any]
 ModelRef = type | str
@@ -54,6 +68,8 @@ def operation(
     status: int = 200,
     rate_limit: RateLimit | None = None,
     error_fields: Callable[[ServiceError], dict] | None = None,
+    route_patterns: Mapping[str, str] | None = None,
+    raw_media_types: Sequence[str] = (),
 ) -> Callable[[Handler], Handler]:
     """Register `handler(request) -> result` as the HTTP function of one contract operation.
 
@@ -63,22 +79,27 @@ def operation(
     `rate_limit` applies to operations whose contract lists 429; the limit is per client and
     operation, and RATE_LIMITS may override it by the operation's function name.
     `error_fields` adds the fields an operation's contract requires in its 400 body.
+    Every route parameter must be a well-formed id (shared.platform.ids) unless `route_patterns` gives
+    it another full-match pattern; a malformed one is a 404 before anything else runs.
+    A JSON body is checked against the contract's request schema, then `body`; operations that read
+    their raw body (webhooks) list the media types they take in `raw_media_types`.
     """
 
     def register(handler: Handler) -> Handler:
-        limiter = (handler.__name__, rate_limit) if rate_limit else None
+        spec = _OperationSpec(
+            name=handler.__name__,
+            auth=auth,
+            query_model=query,
+            body_model=body,
+            status=status,
+            rate_limit=rate_limit,
+            error_fields=error_fields,
+            route_patterns={name: re.compile(pattern) for name, pattern in (route_patterns or {}).items()},
+            raw_media_types=tuple(raw_media_types),
+        )
 
         def http_function(req: func.HttpRequest) -> func.HttpResponse:
-            return _dispatch(
-                req,
-                handler,
-                auth=auth,
-                query_model=query,
-                body_model=body,
-                status=status,
-                limiter=limiter,
-                error_fields=error_fields,
-            )
+            return _dispatch(req, handler, spec)
 
         # No functools.wraps: the worker reads the signature, and __wrapped__ would expose the
         # handler's instead of the `req` binding.
@@ -93,43 +114,28 @@ def operation(
     return register
 
 
-def _dispatch(
-    req: func.HttpRequest,
-    handler: Handler,
-    *,
-    auth: AuthMode,
-    query_model: ModelRef | None,
-    body_model: ModelRef | None,
-    status: int,
-    limiter: tuple[str, RateLimit] | None,
-    error_fields: Callable[[ServiceError], dict] | None,
-) -> func.HttpResponse:
+@dataclass(frozen=True, slots=True)
+class _OperationSpec:
+    name: str
+    auth: AuthMode
+    query_model: ModelRef | None
+    body_model: ModelRef | None
+    status: int
+    rate_limit: RateLimit | None
+    error_fields: Callable[[ServiceError], dict] | None
+    route_patterns: Mapping[str, re.Pattern[str]]
+    raw_media_types: tuple[str, ...]
+
+
+def _dispatch(req: func.HttpRequest, handler: Handler, spec: _OperationSpec) -> func.HttpResponse:
     started = time.perf_counter()
     correlation_id = _correlation_id(req.headers.get(CORRELATION_HEADER))
-    try:
-        request = _build_request(req, correlation_id)
-        if limiter is not None:
-            from shared.platform.ratelimit import service as ratelimit
-
-            ratelimit.hit(limiter[0], request.client_ip, limiter[1])
-        # Who is calling is settled before anything about the input is revealed.
-        request.principal = auth.authenticate(request)
-        if query_model is not None:
-            request.query = _validate(query_model, request.query, "query")
-        if body_model is not None:
-            request.body = _validate(body_model, _json_object(request.raw_body), "body")
-        result = handler(request)
-        response = _to_response(result, status)
-    except ServiceError as exc:
-        if error_fields is not None and exc.status == 400:
-            exc.fields = {**error_fields(exc), **exc.fields}
-        response = _error_response(exc)
-    except Exception:
-        logger.exception("unhandled error in %s %s correlation_id=%s", req.method, _path_of(req.url), correlation_id)
-        response = _json_response({"error": "internal_error", "message": f"Unexpected error ({correlation_id})"}, 500)
-    response.headers[CORRELATION_HEADER] = correlation_id
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Cache-Control", "no-store")
+    if metering.enabled():
+        with metering.measure() as count:
+            response = _respond(req, handler, spec, correlation_id)
+        metering.record(correlation_id, spec.name, count)
+    else:
+        response = _respond(req, handler, spec, correlation_id)
     logger.info(
         "%s %s -> %s in %.1f ms correlation_id=%s",
         req.method,
@@ -139,6 +145,82 @@ def _dispatch(
         correlation_id,
     )
     return response
+
+
+def _respond(req: func.HttpRequest, handler: Handler, spec: _OperationSpec, correlation_id: str) -> func.HttpResponse:
+    try:
+        request = _build_request(req, correlation_id)
+        _check_route_ids(request, spec)
+        _check_query_text(request)
+        if spec.rate_limit is not None:
+            from shared.platform.ratelimit import service as ratelimit
+
+            ratelimit.hit(spec.name, request.client_ip, spec.rate_limit)
+        # Who is calling is settled before anything about the input is revealed.
+        request.principal = spec.auth.authenticate(request)
+        if spec.query_model is not None:
+            request.query = _validate(spec.query_model, request.query, "query")
+        _read_body(request, spec)
+        response = _to_response(handler(request), spec.status)
+    except ServiceError as exc:
+        if spec.error_fields is not None and exc.status == 400:
+            exc.fields = {**spec.error_fields(exc), **exc.fields}
+        response = _error_response(exc)
+    except SettingsError as exc:
+        logger.error("configuration error in %s: %s correlation_id=%s", spec.name, exc, correlation_id)
+        response = _error_response(ServiceUnavailable(str(exc), code="configuration_error"))
+    except Exception:
+        logger.exception("unhandled error in %s %s correlation_id=%s", req.method, _path_of(req.url), correlation_id)
+        response = _json_response({"error": "internal_error", "message": f"Unexpected error ({correlation_id})"}, 500)
+    response.headers[CORRELATION_HEADER] = correlation_id
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def _check_route_ids(request: Request, spec: _OperationSpec) -> None:
+    """Every path parameter is a well-formed id (or matches its declared pattern) before any store call."""
+    for name, value in request.route.items():
+        pattern = spec.route_patterns.get(name)
+        ok = pattern.fullmatch(value) is not None if pattern is not None else is_valid_id(value)
+        if not ok:
+            raise NotFound("Not found")
+
+
+def _check_query_text(request: Request) -> None:
+    """Query values are short, printable text: anything else is a malformed query."""
+    for name, value in request.query.items():
+        if len(name) > MAX_QUERY_VALUE_CHARS or len(value) > MAX_QUERY_VALUE_CHARS or _UNPRINTABLE.search(value):
+            raise BadRequest("The query string is malformed", code="invalid_query")
+
+
+def _read_body(request: Request, spec: _OperationSpec) -> None:
+    """Check the media type, parse the JSON body and hold it to the contract, then to the operation's model."""
+    rules = contract.rules_for(spec.name)
+    has_body = bool(request.raw_body.strip())
+    if spec.raw_media_types:
+        if has_body and _media_type(request) not in spec.raw_media_types:
+            raise UnsupportedMediaType(f"The body must be one of: {', '.join(spec.raw_media_types)}")
+        return
+    takes_json = spec.body_model is not None or (rules is not None and rules.schema is not None)
+    if not takes_json:
+        return
+    if not has_body:
+        if rules is not None and rules.body_required:
+            raise ValidationFailed("A JSON request body is required")
+        value: Any = {}
+    else:
+        if _media_type(request) != JSON_MEDIA_TYPE:
+            raise UnsupportedMediaType("The body must be application/json")
+        value = parse_json(request.raw_body)
+        if not isinstance(value, dict):
+            raise ValidationFailed("The request body must be a JSON object")
+        contract.check_body(spec.name, value)
+    request.body = _validate(spec.body_model, value, "body") if spec.body_model is not None else value
+
+
+def _media_type(request: Request) -> str:
+    return (request.header("content-type") or "").split(";")[0].strip().lower()
 
 
 def _correlation_id(incoming: str | None) -> str:
@@ -153,12 +235,22 @@ def _path_of(url: str) -> str:
     return urlsplit(url).path or "/"
 
 
-def _client_ip(headers: Mapping[str, str]) -> str:
-    forwarded = headers.get("x-forwarded-for", "")
-    first = forwarded.split(",")[0].strip()
-    if first.count(":") == 1:  # IPv4 with a port, as Azure's front end sends it
-        first = first.split(":")[0]
-    return first.strip("[]") or "unknown"
+def client_address(headers: Mapping[str, str], trusted_hops: int) -> str:
+    """The caller's address: the X-Forwarded-For entry appended by the outermost trusted proxy.
+
+    Each trusted proxy appends the address it saw, so the caller is the entry `trusted_hops` from the
+    right; anything to its left was written by the caller and is ignored. Azure's front end is one
+    trusted hop (and the dev host appends the socket peer the same way).
+    """
+    entries = [entry.strip() for entry in headers.get("x-forwarded-for", "").split(",") if entry.strip()]
+    if trusted_hops <= 0 or len(entries) < trusted_hops:
+        return "unknown"
+    address = entries[-trusted_hops]
+    if address.count(":") == 1:  # IPv4 with a port, as Azure's front end sends it
+        address = address.split(":")[0]
+    if address.startswith("[") and "]" in address:  # [IPv6]:port
+        address = address[1 : address.index("]")]
+    return address[:64] or "unknown"
 
 
 def _build_request(req: func.HttpRequest, correlation_id: str) -> Request:
@@ -180,18 +272,9 @@ def _build_request(req: func.HttpRequest, correlation_id: str) -> Request:
         raw_body=raw_body,
         headers=headers,
         cookies=parse_cookies(headers.get("cookie")),
-        client_ip=_client_ip(headers),
+        client_ip=client_address(headers, settings.trusted_proxy_hops),
         correlation_id=correlation_id,
     )
-
-
-def _json_object(raw: bytes) -> dict[str, Any]:
-    if not raw.strip():
-        return {}
-    value = parse_json(raw)
-    if not isinstance(value, dict):
-        raise ValidationFailed("The request body must be a JSON object")
-    return value
 
 
 @functools.cache

@@ -125,40 +125,61 @@ REALTIME_API_KEY = RealtimeApiKey()
 WORKFLOW_SECRET = WorkflowSecret()
 
 
-class SessionAccess:
-    """The session's access key (cookie or header), or an admin bearer of the session's tenant.
+class OptionalBearer:
+    """Anonymous callers pass with no principal; a caller who sends a token must present a valid one.
 
-    A state-changing request authenticated by the cookie must also pass the CSRF check; a header
-    cannot be sent cross-site without CORS consent, so header-authenticated requests need not.
+    A valid token upgrades the caller (e.g. an operator's demo session lands in their tenant); an
+    invalid or forged token is refused, never silently downgraded to anonymous.
     """
 
-    def __init__(self, route_param: str = "id", *, admin_role: Role = Role.OPERATOR) -> None:
+    def __init__(self, min_role: Role | None = None) -> None:
+        self._bearer = ClerkBearer(min_role)
+        self.name = f"public or {self._bearer.name}"
+
+    def authenticate(self, request: Request) -> Any:
+        if not request.header("authorization"):
+            return None
+        return self._bearer.authenticate(request)
+
+
+class SessionAccess:
+    """The session's access key (header, or cookie plus CSRF), or a bearer of the session's tenant.
+
+    A state-changing request authenticated by the cookie must also come from one of FRONTEND_URLS
+    and carry the CSRF token bound to that key; a header cannot be sent cross-site without CORS
+    consent, so header-authenticated requests need not. `reads` names the document proving access
+    also loads: the session, or its handle (the call state).
+    """
+
+    def __init__(self, route_param: str = "id", *, admin_role: Role = Role.OPERATOR, reads: str = "session") -> None:
         self.route_param = route_param
         self.admin_role = admin_role
+        self.reads = reads
         self.name = f"session_access or {admin_role.value}"
 
     def authenticate(self, request: Request) -> Any:
-        return session_grant(request, request.route.get(self.route_param, ""), admin_role=self.admin_role)
+        return session_grant(
+            request, request.route.get(self.route_param, ""), admin_role=self.admin_role, reads=self.reads
+        )
 
 
-def session_grant(request: Request, session_id: str, *, admin_role: Role = Role.OPERATOR) -> Any:
+def session_grant(
+    request: Request, session_id: str, *, admin_role: Role = Role.OPERATOR, reads: str = "session"
+) -> Any:
     """Prove access to one session: its key by header, or by cookie plus CSRF, or a bearer of its tenant."""
     from shared.platform.http import csrf
-    from shared.sessions import access
+    from shared.sessions import access, grants
 
     if not session_id:
         raise NotFound("Session not found")
     header_key = request.header(access.ACCESS_HEADER)
     if header_key:
-        return access.check_key(session_id, header_key, "header")
+        return grants.by_key(session_id, header_key, "header", reads=reads)
     cookie_key = request.cookies.get(access.ACCESS_COOKIE)
     if cookie_key:
-        grant = access.check_key(session_id, cookie_key, "cookie")
-        csrf.verify(request)
-        return grant
+        csrf.verify(request, cookie_key)
+        return grants.by_key(session_id, cookie_key, "cookie", reads=reads)
     if request.header("authorization"):
-        principal = ClerkBearer(admin_role).authenticate(request)
-        if access.tenant_of(session_id) != principal.tenant_id:
-            raise NotFound("Session not found")  # another tenant's session does not exist for you
-        return access.SessionGrant(session_id, principal.tenant_id, "admin")
+        principal = ClerkBearer(admin_role, super_admin_or=True).authenticate(request)
+        return grants.by_principal(session_id, principal, reads=reads)
     raise Unauthorized("The session access key is required", code="missing_session_access")

@@ -7,8 +7,9 @@ import logging
 import time
 from dataclasses import dataclass
 
-from shared.platform.errors import Conflict, ServiceUnavailable, TooManyRequests
+from shared.platform.errors import Conflict, NotFound, ServiceUnavailable, TooManyRequests
 from shared.platform.settings import get_settings
+from shared.platform.store import metering
 from shared.platform.store.repository import Repository
 
 logger = logging.getLogger("tellgence.ratelimit")
@@ -47,6 +48,22 @@ def effective_limit(operation: str, default: RateLimit) -> RateLimit:
     return RateLimit(*override) if override else default
 
 
+def _count(item_id: str, operation: str, window_start: int, ttl: int) -> int:
+    """Add one to the window's counter: one server-side increment, plus a create when the window is new."""
+    try:
+        return counters.increment(item_id, item_id, "count")["count"]
+    except NotFound:
+        pass
+    # The first request of a window (one per client and window, so amortized over the window).
+    with metering.amortized():
+        try:
+            return counters.create(
+                {"id": item_id, "operation": operation, "windowStart": window_start, "count": 1, "ttl": ttl}
+            )["count"]
+        except Conflict:
+            return counters.increment(item_id, item_id, "count")["count"]
+
+
 def hit(operation: str, client: str, default: RateLimit, *, now: float | None = None) -> None:
     """Count one request; TooManyRequests with Retry-After once the window's budget is spent."""
     rule = effective_limit(operation, default)
@@ -54,18 +71,7 @@ def hit(operation: str, client: str, default: RateLimit, *, now: float | None = 
     window_start = int(now // rule.window_seconds) * rule.window_seconds
     item_id = counter_id(operation, client, window_start)
     try:
-        try:
-            count = counters.create(
-                {
-                    "id": item_id,
-                    "operation": operation,
-                    "windowStart": window_start,
-                    "count": 1,
-                    "ttl": rule.window_seconds + TTL_MARGIN_SECONDS,
-                }
-            )["count"]
-        except Conflict:
-            count = counters.increment(item_id, item_id, "count")["count"]
+        count = _count(item_id, operation, window_start, rule.window_seconds + TTL_MARGIN_SECONDS)
     except ServiceUnavailable:
         # Failing open: a limiter outage must not take the API down with it.
         logger.warning("rate limiter unavailable; allowing %s", operation)

@@ -1,62 +1,21 @@
-"""One Cosmos client per process, created on first use; container proxies cached by name."""
+"""Cosmos database and container proxies over the process-wide client (no network call to get one)."""
 
 from __future__ import annotations
 
-import threading
-import warnings
 from typing import TYPE_CHECKING
 
-from shared.platform.errors import ServiceUnavailable
-from shared.platform.net import is_loopback_url
-from shared.platform.settings import Settings, get_settings
+from shared.platform.settings import get_settings
+from shared.platform.store import clients
 
 if TYPE_CHECKING:
     from azure.cosmos import ContainerProxy, CosmosClient, DatabaseProxy
 
-_lock = threading.Lock()
-_client: CosmosClient | None = None
 _containers: dict[str, ContainerProxy] = {}
-
-# Bounded so a dead endpoint fails a request in seconds instead of hanging it.
-CONNECTION_TIMEOUT_SECONDS = 5
-READ_TIMEOUT_SECONDS = 10
-RETRY_TOTAL = 2
-
-
-def _create_client(settings: Settings) -> CosmosClient:
-    from azure.cosmos import CosmosClient
-
-    if not settings.cosmos_endpoint:
-        raise ServiceUnavailable("Cosmos DB is not configured (COSMOS_ENDPOINT)", code="store_not_configured")
-    options: dict = {
-        "connection_timeout": CONNECTION_TIMEOUT_SECONDS,
-        "read_timeout": READ_TIMEOUT_SECONDS,
-        "retry_total": RETRY_TOTAL,
-    }
-    if is_loopback_url(settings.cosmos_endpoint):
-        # The local emulator is self-signed and advertises only itself; verification stays on
-        # for every other endpoint.
-        from urllib3.exceptions import InsecureRequestWarning
-
-        warnings.filterwarnings("ignore", category=InsecureRequestWarning)
-        options.update(connection_verify=False, enable_endpoint_discovery=False)
-    if settings.cosmos_key:
-        credential = settings.cosmos_key
-    else:
-        from azure.identity import DefaultAzureCredential
-
-        credential = DefaultAzureCredential()
-    return CosmosClient(settings.cosmos_endpoint, credential, **options)
 
 
 def get_client() -> CosmosClient:
-    """The process-wide Cosmos client; a failed creation is retried on the next call."""
-    global _client
-    if _client is None:
-        with _lock:
-            if _client is None:
-                _client = _create_client(get_settings())
-    return _client
+    """The process-wide Cosmos client."""
+    return clients.cosmos_client()
 
 
 def get_database() -> DatabaseProxy:
@@ -74,8 +33,6 @@ def get_container(name: str) -> ContainerProxy:
 
 
 def reset() -> None:
-    """Drop the client and proxies (settings changed: tests, dev host restarts)."""
-    global _client
-    with _lock:
-        _client = None
-        _containers.clear()
+    """Drop the client and proxies (settings changed: tests, dev host restarts, metering toggled)."""
+    clients.reset("cosmos")
+    _containers.clear()

@@ -3,43 +3,19 @@
 from __future__ import annotations
 
 import json
-import threading
 from typing import TYPE_CHECKING, Any
 
-from shared.platform.errors import ServiceUnavailable
-from shared.platform.settings import get_settings
-from shared.platform.store.blobs import STORAGE_CLIENT_OPTIONS
+from shared.platform.store import clients
 
 if TYPE_CHECKING:
     from azure.storage.queue import QueueClient, QueueServiceClient
 
-_lock = threading.Lock()
-_service: QueueServiceClient | None = None
 _queues: dict[str, QueueClient] = {}
 
 
 def get_queue_service() -> QueueServiceClient:
     """The process-wide QueueServiceClient."""
-    global _service
-    if _service is None:
-        with _lock:
-            if _service is None:
-                from azure.storage.queue import QueueServiceClient
-
-                settings = get_settings()
-                if settings.storage_connection_string:
-                    _service = QueueServiceClient.from_connection_string(
-                        settings.storage_connection_string, **STORAGE_CLIENT_OPTIONS
-                    )
-                elif settings.storage_queue_uri:
-                    from azure.identity import DefaultAzureCredential
-
-                    _service = QueueServiceClient(
-                        settings.storage_queue_uri, credential=DefaultAzureCredential(), **STORAGE_CLIENT_OPTIONS
-                    )
-                else:
-                    raise ServiceUnavailable("Queue storage is not configured", code="storage_not_configured")
-    return _service
+    return clients.queue_service()
 
 
 def get_queue(name: str) -> QueueClient:
@@ -65,7 +41,5 @@ def enqueue(name: str, payload: dict[str, Any], *, delay_seconds: int = 0) -> st
 
 def reset() -> None:
     """Drop the cached clients (settings changed)."""
-    global _service
-    with _lock:
-        _service = None
-        _queues.clear()
+    clients.reset("queue")
+    _queues.clear()

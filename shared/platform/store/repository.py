@@ -47,10 +47,10 @@ def store_errors() -> Iterator[None]:
 
 
 def _clean(doc: Any) -> Any:
-    # VALUE queries return scalars; only documents carry system keys.
+    # VALUE queries return scalars; only documents carry system keys. The SDK's dict subclass also
+    # carries the response headers, which must not travel with (or be copied along with) the document.
     if isinstance(doc, dict):
-        for key in _SYSTEM_KEYS:
-            doc.pop(key, None)
+        return {key: value for key, value in doc.items() if key not in _SYSTEM_KEYS}
     return doc
 
 
@@ -206,6 +206,17 @@ class Repository:
                         item_id, partition_key, patch_operations=[{"op": "incr", "path": f"/{field}", "value": by}]
                     )
                 )
+            except CosmosResourceNotFoundError as exc:
+                raise NotFound(f"{self.doc_type} not found") from exc
+
+    def set_fields(self, item_id: str, partition_key: str, fields: Document) -> Document:
+        """Set top-level fields on the server in one call (no read, last writer wins): for hints, not state."""
+        from azure.cosmos.exceptions import CosmosResourceNotFoundError
+
+        operations = [{"op": "set", "path": f"/{name}", "value": value} for name, value in fields.items()]
+        with store_errors():
+            try:
+                return _clean(self.container.patch_item(item_id, partition_key, patch_operations=operations))
             except CosmosResourceNotFoundError as exc:
                 raise NotFound(f"{self.doc_type} not found") from exc
 

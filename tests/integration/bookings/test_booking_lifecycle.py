@@ -8,7 +8,7 @@ import pytest
 
 from devhost.emulators import free_ports
 from shared.bookings import service as bookings
-from shared.sessions import service as sessions
+from shared.sessions import aggregate
 from tests.conftest import reset_clients
 from tests.support.sessions import finalize_payload, key_headers, start_session
 
@@ -87,7 +87,7 @@ def test_a_due_reminder_is_sent_through_the_timer_and_the_queue(client, devhost)
     lifecycle(client, session, action="confirm")
     devhost.fire_timer("enqueue_due_booking_reminders")
     devhost.drain_queues(timeout=30)
-    outcome = sessions.sessions.read(session["sessionId"], "default-practice")["bookingOutcome"]
+    outcome = aggregate.sessions.read(session["sessionId"], "default-practice")["bookingOutcome"]
     assert (outcome["reminderStatus"], outcome["lastReminderResult"], outcome["reminderAttemptCount"]) == (
         "sent",
         "sent",
@@ -95,7 +95,7 @@ def test_a_due_reminder_is_sent_through_the_timer_and_the_queue(client, devhost)
     )
     devhost.fire_timer("enqueue_due_booking_reminders")
     devhost.drain_queues(timeout=30)
-    again = sessions.sessions.read(session["sessionId"], "default-practice")["bookingOutcome"]
+    again = aggregate.sessions.read(session["sessionId"], "default-practice")["bookingOutcome"]
     assert again["reminderAttemptCount"] == 1
 
 
@@ -110,7 +110,7 @@ def test_a_reminder_the_provider_cannot_deliver_opens_an_exception(client, devho
     lifecycle(client, session, action="confirm")
     devhost.fire_timer("enqueue_due_booking_reminders")
     devhost.drain_queues(timeout=30)
-    doc = sessions.sessions.read(session["sessionId"], "default-practice")
+    doc = aggregate.sessions.read(session["sessionId"], "default-practice")
     assert doc["bookingOutcome"]["reminderStatus"] == "failed"
     exception = doc["bookingExceptions"][-1]
     assert (exception["reasonCode"], exception["status"]) == ("reminder_delivery_failed", "open")
@@ -122,7 +122,7 @@ def test_a_no_show_queues_recovery_that_completes(client, devhost):
     marked = lifecycle(client, session, action="mark_no_show")
     assert marked.json()["session"]["bookingOutcome"]["noShowRecoveryStatus"] == "queued"
     devhost.drain_queues(timeout=30)
-    outcome = sessions.sessions.read(session["sessionId"], "default-practice")["bookingOutcome"]
+    outcome = aggregate.sessions.read(session["sessionId"], "default-practice")["bookingOutcome"]
     assert (outcome["status"], outcome["noShowRecoveryStatus"]) == ("reschedule_requested", "completed")
 
 
@@ -131,7 +131,7 @@ def test_a_no_show_without_email_goes_to_operators(client, devhost):
     lifecycle(client, session, action="confirm")
     lifecycle(client, session, action="mark_no_show")
     devhost.drain_queues(timeout=30)
-    doc = sessions.sessions.read(session["sessionId"], "default-practice")
+    doc = aggregate.sessions.read(session["sessionId"], "default-practice")
     assert doc["bookingOutcome"]["status"] == "no_show_followup"
     assert doc["bookingExceptions"][-1]["reasonCode"] == "customer_unresponsive"
 
@@ -152,7 +152,7 @@ def test_the_orchestrator_callback(client, workflow_secret):
     assert client.post(url, json=body).status_code == 401
     response = client.post(url, json=body, headers=workflow_secret)
     assert response.json() == {"success": True, "sessionId": session["sessionId"]}
-    assert sessions.sessions.read(session["sessionId"], "default-practice")["bookingOutcome"]["status"] == (
+    assert aggregate.sessions.read(session["sessionId"], "default-practice")["bookingOutcome"]["status"] == (
         "no_show_followup"
     )
     unknown = client.post(url, json={"sessionId": "nope", "action": "mark_no_show"}, headers=workflow_secret)

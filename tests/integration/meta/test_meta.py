@@ -7,7 +7,6 @@ import re
 
 from shared.platform.http import csrf
 from tests.support.contract import CONTRACT_PATH
-from tests.support.requests import make_request
 
 
 def test_root_returns_json_summary_by_default(client):
@@ -68,17 +67,35 @@ def test_openapi_document_is_the_contract_byte_for_byte(client):
     assert cached.status_code == 304
 
 
-def test_csrf_token_is_issued_with_a_matching_cookie(client):
-    response = client.get("/api/csrf")
-    token = response.json()["csrfToken"]
-    assert len(token) >= 43
-    cookie = response.headers["set-cookie"]
-    assert cookie.startswith(f"csrf_token={token};")
-    for attribute in ("HttpOnly", "Secure", "SameSite=None", "Path=/"):
-        assert attribute in cookie
-    assert client.get("/api/csrf").json()["csrfToken"] != token
+def test_the_csrf_token_is_bound_to_the_session_cookie(client):
+    from tests.support.sessions import start_session
+
+    session = start_session(client)
+    key = session["accessKey"]
+    bound = client.get("/api/csrf", headers={"Cookie": f"session_access={key}"}).json()["csrfToken"]
+    assert bound == csrf.token_for(key)
+    assert client.get("/api/csrf", headers={"Cookie": f"session_access={key}"}).json()["csrfToken"] == bound
+    unbound = client.get("/api/csrf").json()["csrfToken"]
+    assert len(unbound) >= 43 and unbound != bound
 
 
-def test_csrf_token_from_the_endpoint_verifies_a_cookie_authenticated_write(client):
-    token = client.get("/api/csrf").json()["csrfToken"]
-    csrf.verify(make_request("POST", cookies={"csrf_token": token}, headers={"x-csrf-token": token}))
+def test_a_cookie_authenticated_write_needs_the_bound_token_and_an_allowed_origin(client):
+    from tests.support.sessions import start_session
+
+    session = start_session(client)
+    key, sid = session["accessKey"], session["sessionId"]
+    cookie = {"Cookie": f"session_access={key}"}
+    token = client.get("/api/csrf", headers=cookie).json()["csrfToken"]
+    origin = {"Origin": "http://localhost:3000"}
+    write = {"completedStep": "greet"}
+    ok = client.patch(f"/api/sessions/{sid}/state", json=write, headers={**cookie, **origin, "x-csrf-token": token})
+    assert ok.status_code == 200
+    for headers in (
+        {**cookie, **origin},
+        {**cookie, "x-csrf-token": token},
+        {**cookie, "Origin": "https://attacker.example", "x-csrf-token": token},
+        {**cookie, **origin, "x-csrf-token": client.get("/api/csrf").json()["csrfToken"]},
+    ):
+        assert client.patch(f"/api/sessions/{sid}/state", json=write, headers=headers).status_code == 403
+    # Reads need no token.
+    assert client.get(f"/api/sessions/{sid}/state", headers=cookie).status_code == 200

@@ -10,7 +10,7 @@ import pytest
 
 from devhost.emulators import free_ports
 from shared.integrations.repository import PracticeConnectorRepository
-from shared.sessions import service as sessions
+from shared.sessions import aggregate
 from tests.conftest import reset_clients
 from tests.support.identity import new_tenant_id
 from tests.support.sessions import finalize_payload, key_headers, start_session
@@ -49,7 +49,7 @@ def test_missing_intake_fields_are_named(client):
     message = response.json()["message"]
     for field in ("memberId", "consentToTreat", "dateOfBirth"):
         assert field in message
-    assert sessions.sessions.read(session["sessionId"], "default-practice")["status"] == "active"
+    assert aggregate.sessions.read(session["sessionId"], "default-practice")["status"] == "active"
 
 
 @pytest.mark.parametrize(

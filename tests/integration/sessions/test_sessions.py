@@ -7,8 +7,7 @@ import uuid
 
 import pytest
 
-from shared.sessions import retention
-from shared.sessions import service as sessions
+from shared.sessions import aggregate, retention
 from tests.support.identity import new_tenant_id
 from tests.support.sessions import finalize_payload, key_headers, start_session
 
@@ -21,7 +20,7 @@ def test_creation_sets_an_http_only_cookie_and_defaults_the_tenant(client):
     assert cookie.startswith(f"session_access={body['accessKey']};")
     for attribute in ("HttpOnly", "Secure", "SameSite=None", "Max-Age=604800"):
         assert attribute in cookie
-    doc = sessions.sessions.read(body["sessionId"], "default-practice")
+    doc = aggregate.sessions.read(body["sessionId"], "default-practice")
     assert doc is not None and doc["tenantId"] == "default-practice"
 
 
@@ -44,15 +43,52 @@ def test_locale_comes_from_the_request_then_the_header_then_the_browser(client, 
     assert session["requestedLocale"] == expected
 
 
-def test_an_admin_token_decides_the_tenant_and_a_body_tenant_must_exist(client, tokens):
+def test_an_operator_token_decides_the_tenant_whatever_the_body_names(client, tokens):
     tenant = new_tenant_id("ses")
     admin = start_session(client, headers=tokens.headers(tenant, "operator"), tenantId="someone-else")
-    assert sessions.sessions.read(admin["sessionId"], tenant) is not None
-    ghost = start_session(client, tenantId="ghost-tenant-xyz")
-    assert sessions.sessions.read(ghost["sessionId"], "default-practice") is not None
-    client.get("/api/cp/auth/session", headers=tokens.headers(tenant, "viewer"))
-    existing = start_session(client, tenantId=tenant)
-    assert sessions.sessions.read(existing["sessionId"], tenant) is not None
+    assert aggregate.sessions.read(admin["sessionId"], tenant) is not None
+    anonymous = start_session(client)
+    assert aggregate.sessions.read(anonymous["sessionId"], "default-practice") is not None
+    forged = client.post(
+        "/api/sessions",
+        json={"scenarioId": "insurance-fnol"},
+        headers={"Authorization": "Bearer not.a.token"},
+    )
+    assert forged.status_code == 401
+
+
+def enable_public_demo(client, tokens, tenant: str, origins: list[str]) -> None:
+    response = client.patch(
+        "/api/cp/onboarding/tenant-settings",
+        json={"publicDemo": {"enabled": True, "allowedOrigins": origins}},
+        headers=tokens.headers(tenant, "admin"),
+    )
+    assert response.status_code == 200, response.text
+
+
+def test_an_anonymous_caller_names_a_tenant_only_where_it_takes_public_demos_from_that_origin(client, tokens):
+    tenant = new_tenant_id("pub")
+    closed = new_tenant_id("closed")
+    client.get("/api/cp/auth/session", headers=tokens.headers(closed, "admin"))  # the tenant exists
+    enable_public_demo(client, tokens, tenant, ["https://clinic.example"])
+    body = {"scenarioId": "insurance-fnol", "tenantId": tenant}
+    allowed = client.post("/api/sessions", json=body, headers={"Origin": "https://clinic.example"})
+    assert allowed.status_code == 201
+    assert aggregate.sessions.read(allowed.json()["sessionId"], tenant) is not None
+    refusals = [
+        client.post("/api/sessions", json=body, headers={"Origin": "https://evil.example"}),
+        client.post("/api/sessions", json=body),
+        client.post("/api/sessions", json={**body, "tenantId": closed}, headers={"Origin": "https://clinic.example"}),
+        client.post("/api/sessions", json={**body, "tenantId": "ghost-tenant-xyz"}),
+    ]
+    # One answer whether or not the tenant exists: nothing to learn about the directory.
+    assert {(r.status_code, r.json()["error"], r.json()["message"]) for r in refusals} == {
+        (403, "public_demo_not_allowed", refusals[0].json()["message"])
+    }
+    finalized = client.post(
+        "/api/sessions/finalize", json=finalize_payload(tenantId=closed), headers={"Origin": "https://clinic.example"}
+    )
+    assert finalized.status_code == 403
 
 
 def test_access_needs_the_key_or_an_operator_of_the_tenant(client, tokens):
@@ -75,13 +111,15 @@ def test_access_needs_the_key_or_an_operator_of_the_tenant(client, tokens):
     assert client.get(f"/api/sessions/{uuid.uuid4().hex}", headers=key_headers(session)).status_code == 404
 
 
-def test_an_expired_session_is_404(client, settings_env):
-    from tests.conftest import reset_clients
+def test_an_expired_session_is_404(client):
+    from shared.platform import clock
 
-    settings_env.setenv("SESSION_TTL_SECONDS", "0")
-    reset_clients()
     session = start_session(client)
-    assert client.get(f"/api/sessions/{session['sessionId']}", headers=key_headers(session)).status_code == 404
+    sid = session["sessionId"]
+    aggregate.sessions.update_fields(sid, "default-practice", {"expiresAt": clock.now_iso()})
+    aggregate.handles.update_fields(sid, sid, {"expiresAt": clock.now_iso()})
+    for path in ("", "/state", "/results", "/cost"):
+        assert client.get(f"/api/sessions/{sid}{path}", headers=key_headers(session)).status_code == 404, path
 
 
 def test_finalize_without_a_session_creates_one_and_ignores_client_scores(client):
@@ -202,10 +240,11 @@ def test_channel_events_are_an_ordered_log(client):
     session = start_session(client)
     sid = session["sessionId"]
     for sequence, status in enumerate(["initiated", "ringing", "answered", "completed"]):
-        sessions.record_channel_event(
+        aggregate.append_channel_event(
             sid,
             "default-practice",
             {
+                "id": f"{sid}-{sequence}",
                 "timestamp": f"2026-11-28T10:00:0{sequence}Z",
                 "sequence": sequence,
                 "type": "call_status",
@@ -251,16 +290,16 @@ def test_the_retention_timer_redacts_expired_sessions(client, devhost):
     client.post(
         "/api/sessions/finalize", json=finalize_payload(sessionId=session["sessionId"]), headers=key_headers(session)
     )
-    doc = sessions.sessions.read(session["sessionId"], "default-practice")
+    doc = aggregate.sessions.read(session["sessionId"], "default-practice")
     expired = {**doc["consentRetention"], "artifactExpiresAt": "2000-01-01T00:00:00.000Z"}
-    sessions.sessions.update(doc["id"], doc["tenantId"], lambda d: d.update(consentRetention=expired))
+    aggregate.sessions.update(doc["id"], doc["tenantId"], lambda d: d.update(consentRetention=expired))
     devhost.fire_timer("purge_expired_sessions")
-    after = sessions.sessions.read(session["sessionId"], "default-practice")
+    after = aggregate.sessions.read(session["sessionId"], "default-practice")
     assert after["transcript"] == [] and after["extractedData"] == {}
     assert after["consentRetention"]["redacted"] is True and after["purgedAt"]
     assert "contact" not in after["interactionSummary"]
     retention.purge_expired()
-    assert sessions.sessions.read(session["sessionId"], "default-practice")["purgedAt"] == after["purgedAt"]
+    assert aggregate.sessions.read(session["sessionId"], "default-practice")["purgedAt"] == after["purgedAt"]
 
 
 def test_session_creation_is_rate_limited_per_client(client, settings_env):

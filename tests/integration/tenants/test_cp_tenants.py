@@ -83,13 +83,19 @@ def test_invalid_patches_are_400_and_change_nothing(client, tokens, tenant, body
     }
 
 
-def test_a_non_json_patch_is_400(client, tokens, tenant):
+def test_a_non_json_patch_is_415_and_malformed_json_400(client, tokens, tenant):
     response = client.patch(
         f"/api/cp/tenants/{tenant}",
         content=b"plan=growth",
         headers={**tokens.super_admin(), "content-type": "text/plain"},
     )
-    assert response.status_code == 400
+    assert response.status_code == 415
+    malformed = client.patch(
+        f"/api/cp/tenants/{tenant}",
+        content=b"{plan: growth}",
+        headers={**tokens.super_admin(), "content-type": "application/json"},
+    )
+    assert (malformed.status_code, malformed.json()["error"]) == (400, "invalid_json")
 
 
 def test_an_empty_patch_changes_nothing_and_writes_no_audit_event(client, tokens, tenant):

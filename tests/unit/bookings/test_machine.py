@@ -10,7 +10,7 @@ import pytest
 from shared.bookings import machine
 from shared.bookings.machine import ACTIONS, STATUSES, TRANSITIONS, InvalidTransition, apply, reminder_due_at
 from shared.platform.errors import BadRequest
-from tests.unit.sessions.schemas import assert_valid, lifecycle_actions, outcome_object_schema
+from tests.support.schemas import assert_valid, lifecycle_actions, outcome_object_schema
 
 NOW = "2026-03-01T12:00:00.000Z"
 SLOT = "2026-03-05T15:30:00Z"

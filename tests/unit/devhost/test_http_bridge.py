@@ -108,9 +108,10 @@ def test_route_params_query_and_request_details(host: DevHost):
     assert body["cookie"] == "a=1"
 
 
-def test_an_existing_forwarded_for_header_is_kept(host: DevHost):
+def test_the_peer_is_appended_to_an_existing_forwarded_for_header(host: DevHost):
     response = call(host, "GET", "/api/items/1", headers={"X-Forwarded-For": "198.51.100.7"})
-    assert response.json()["forwarded"] == "198.51.100.7"
+    first, _, peer = response.json()["forwarded"].partition(", ")
+    assert first == "198.51.100.7" and peer and peer != first
 
 
 def test_sync_functions_run_off_the_event_loop_thread(host: DevHost):

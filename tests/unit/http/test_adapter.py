@@ -78,10 +78,11 @@ FUNCTIONS = {f.get_function_name(): f.get_user_function() for f in INDEXED}
 
 
 def call(name: str, method: str = "GET", *, body: bytes = b"", headers=None, params=None, route=None):
+    defaults = {"Content-Type": "application/json"} if body else {}
     request = func.HttpRequest(
         method,
         f"http://localhost/{name}",
-        headers=headers or {},
+        headers={**defaults, **(headers or {})},
         params=params or {},
         route_params=route or {},
         body=body,
@@ -107,7 +108,7 @@ def test_route_query_body_cookies_and_client_ip_reach_the_handler():
         body=b'{"name": "x", "count": 3}',
         params={"page": "2"},
         route={"itemId": "i-1"},
-        headers={"Cookie": "a=b", "X-Forwarded-For": "203.0.113.7:4411, 10.0.0.1"},
+        headers={"Cookie": "a=b", "X-Forwarded-For": "10.0.0.1, 203.0.113.7:4411"},
     )
     assert response.status_code == 201
     assert body_of(response) == {
@@ -119,6 +120,26 @@ def test_route_query_body_cookies_and_client_ip_reach_the_handler():
         "cookie": "b",
     }
     assert response.mimetype == "application/json"
+
+
+@pytest.mark.parametrize(
+    ("forwarded", "hops", "expected"),
+    [
+        # The caller may write anything into X-Forwarded-For; the trusted front end appends the truth.
+        ("6.6.6.6, 198.51.100.9", 1, "198.51.100.9"),
+        ("6.6.6.6, 7.7.7.7, 198.51.100.9", 1, "198.51.100.9"),
+        ("6.6.6.6, 198.51.100.9, 10.1.2.3", 2, "198.51.100.9"),
+        ("198.51.100.9", 2, "unknown"),
+        ("[2001:db8::1]:443", 1, "2001:db8::1"),
+        ("2001:db8::1", 1, "2001:db8::1"),
+        ("", 1, "unknown"),
+        ("198.51.100.9", 0, "unknown"),
+    ],
+)
+def test_the_client_is_the_entry_the_trusted_proxy_appended(forwarded, hops, expected):
+    from shared.platform.http.adapter import client_address
+
+    assert client_address({"x-forwarded-for": forwarded}, hops) == expected
 
 
 @pytest.mark.parametrize(
@@ -142,10 +163,10 @@ def test_bad_input_is_a_400_envelope_naming_the_field(body, params, code, fragme
 
 
 def test_body_over_the_cap_is_413(monkeypatch):
-    monkeypatch.setenv("MAX_BODY_BYTES", "64")
+    monkeypatch.setenv("MAX_BODY_BYTES", "2048")
     reload_settings()
     try:
-        response = call("create_echo", "POST", body=b'{"name": "' + b"x" * 100 + b'"}', route={"itemId": "i"})
+        response = call("create_echo", "POST", body=b'{"name": "' + b"x" * 3000 + b'"}', route={"itemId": "i"})
         declared = call("create_echo", "POST", body=b"{}", headers={"Content-Length": "999999"}, route={"itemId": "i"})
     finally:
         monkeypatch.delenv("MAX_BODY_BYTES")
@@ -153,6 +174,68 @@ def test_body_over_the_cap_is_413(monkeypatch):
     assert response.status_code == 413
     assert body_of(response)["error"] == "payload_too_large"
     assert declared.status_code == 413
+
+
+def test_a_json_body_needs_the_json_media_type():
+    response = call(
+        "create_echo", "POST", body=b'{"name": "x"}', headers={"Content-Type": "text/plain"}, route={"itemId": "i"}
+    )
+    assert response.status_code == 415
+    assert body_of(response)["error"] == "unsupported_media_type"
+    charset = call(
+        "create_echo",
+        "POST",
+        body=b'{"name": "x"}',
+        headers={"Content-Type": "application/json; charset=utf-8"},
+        route={"itemId": "i"},
+    )
+    assert charset.status_code == 201
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"name": NaN}',
+        b'{"name": "x", "count": 1e400}',
+        b'{"name": "x", "count": Infinity}',
+        b'{"name": "x", "count": ' + b"9" * 5000 + b"}",
+        b'{"name": "\\ud800"}',
+        b"[" * 100_000,
+        b'{"a":' * 70 + b"1" + b"}" * 70,
+    ],
+)
+def test_hostile_json_is_a_400_not_a_500(raw):
+    response = call("create_echo", "POST", body=raw, route={"itemId": "i"})
+    assert response.status_code == 400
+    assert body_of(response)["error"] == "invalid_json"
+
+
+@pytest.mark.parametrize("item_id", ["..", "a/b", "x" * 200, "a..b", "-x", "a b", "a\nb"])
+def test_a_malformed_path_id_is_404_before_the_handler(item_id):
+    response = call("create_echo", "POST", body=b'{"name": "x"}', route={"itemId": item_id})
+    assert response.status_code == 404
+
+
+def test_a_malformed_query_value_is_400():
+    response = call(
+        "create_echo", "POST", body=b'{"name": "x"}', params={"page": "1\x00"}, route={"itemId": "i"}
+    )
+    assert (response.status_code, body_of(response)["error"]) == (400, "invalid_query")
+
+
+def test_a_malformed_setting_is_a_503_naming_it(monkeypatch):
+    monkeypatch.setenv("MAX_BODY_BYTES", "lots")
+    from shared.platform.settings import get_settings
+
+    get_settings.cache_clear()
+    try:
+        response = call("raise_conflict", "POST")
+    finally:
+        monkeypatch.delenv("MAX_BODY_BYTES")
+        reload_settings()
+    assert response.status_code == 503
+    envelope = body_of(response)
+    assert envelope["error"] == "configuration_error" and "MAX_BODY_BYTES" in envelope["message"]
 
 
 def test_service_errors_map_to_their_status_and_envelope():

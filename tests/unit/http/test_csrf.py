@@ -1,4 +1,4 @@
-"""CSRF double-submit verification."""
+"""CSRF: an allowed Origin and a token bound to the session key, on cookie-authenticated writes."""
 
 from __future__ import annotations
 
@@ -6,29 +6,45 @@ import pytest
 
 from shared.platform.errors import Forbidden
 from shared.platform.http import csrf
+from shared.platform.settings import reload_settings
 from tests.support.requests import make_request
 
+KEY = "k" * 43 + ".t-csrf"
+ORIGIN = "http://localhost:3000"
 
-def test_issued_token_matches_its_cookie():
-    token, cookie = csrf.issue_token()
-    assert cookie.startswith(f"csrf_token={token};")
-    csrf.verify(make_request("POST", cookies={"csrf_token": token}, headers={"x-csrf-token": token}))
+
+@pytest.fixture(autouse=True)
+def frontend(monkeypatch):
+    monkeypatch.setenv("FRONTEND_URLS", ORIGIN)
+    reload_settings()
+    yield
+    monkeypatch.undo()
+    reload_settings()
+
+
+def test_the_token_is_an_hmac_of_the_session_key():
+    token = csrf.token_for(KEY)
+    assert token == csrf.issue_token(KEY) and len(token) == 43
+    assert token != csrf.token_for("j" * 43 + ".t-csrf")
+    assert csrf.issue_token(None) != csrf.issue_token(None)
+    csrf.verify(make_request("POST", headers={"x-csrf-token": token, "Origin": ORIGIN}), KEY)
 
 
 @pytest.mark.parametrize(
-    ("cookies", "headers", "code"),
+    ("headers", "code"),
     [
-        ({}, {}, "csrf_required"),
-        ({"csrf_token": "a" * 43}, {}, "csrf_required"),
-        ({}, {"x-csrf-token": "a" * 43}, "csrf_required"),
-        ({"csrf_token": "a" * 43}, {"x-csrf-token": "b" * 43}, "csrf_mismatch"),
+        ({"Origin": ORIGIN}, "csrf_required"),
+        ({"Origin": ORIGIN, "x-csrf-token": "b" * 43}, "csrf_mismatch"),
+        ({"x-csrf-token": csrf.token_for(KEY)}, "origin_not_allowed"),
+        ({"Origin": "https://evil.example", "x-csrf-token": csrf.token_for(KEY)}, "origin_not_allowed"),
+        ({"Origin": "null", "x-csrf-token": csrf.token_for(KEY)}, "origin_not_allowed"),
     ],
 )
-def test_state_changing_request_without_matching_token_is_refused(cookies, headers, code):
+def test_state_changing_request_without_origin_or_bound_token_is_refused(headers, code):
     with pytest.raises(Forbidden) as caught:
-        csrf.verify(make_request("PATCH", cookies=cookies, headers=headers))
+        csrf.verify(make_request("PATCH", headers=headers), KEY)
     assert caught.value.code == code
 
 
 def test_safe_methods_need_no_token():
-    csrf.verify(make_request("GET"))
+    csrf.verify(make_request("GET"), KEY)

@@ -7,9 +7,9 @@ import itertools
 
 import pytest
 
-from shared.sessions import scoring
-from shared.sessions.scoring import LeadSignals, lead_score, signals_from_session
-from tests.unit.sessions.schemas import assert_valid
+from shared.results import scoring
+from shared.results.scoring import LeadSignals, lead_score, signals_from_session
+from tests.support.schemas import assert_valid
 
 SCENARIO = {
     "slug": "sales-inbound-lead-qualification",

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from shared.sessions import cost
-from shared.sessions.cost import DEFAULT_PRICE_TABLE, estimate, price_table
-from tests.unit.sessions.schemas import assert_valid
+from shared.results import cost
+from shared.results.cost import DEFAULT_PRICE_TABLE, estimate, price_table
+from tests.support.schemas import assert_valid
 
 
 def test_defaults_price_gpt_realtime_text_tokens() -> None:

@@ -7,9 +7,9 @@ import copy
 import pytest
 
 from shared.catalog import content
-from shared.sessions import roi
-from shared.sessions.roi import roi_breakdown, systems_updated
-from tests.unit.sessions.schemas import assert_valid
+from shared.results import roi
+from shared.results.roi import roi_breakdown, systems_updated
+from tests.support.schemas import assert_valid
 
 NOW = "2026-03-01T12:00:00.000Z"
 INSURANCE = {"slug": "insurance-fnol", "industry": "insurance"}

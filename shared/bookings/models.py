@@ -1,0 +1,31 @@
+"""Request models of the booking lifecycle operations."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.bookings.machine import ACTIONS
+from shared.platform.validation import Id
+
+
+class BookingLifecycleBody(BaseModel):
+    """One explicit booking transition."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    action: Literal[ACTIONS]
+    scheduledFor: str | None = Field(default=None, max_length=40)
+    selectedSuggestionId: str | None = Field(default=None, max_length=120)
+    referenceId: str | None = Field(default=None, max_length=120)
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class WorkflowBookingCallback(BaseModel):
+    """The orchestrator's booking callback."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sessionId: Id
+    action: Literal["send_reminder", "mark_no_show", "complete_no_show_recovery"]

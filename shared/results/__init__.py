@@ -1,0 +1,1 @@
+"""Session results: lead score, ROI and cost. Pure models over a stored session; no I/O."""
