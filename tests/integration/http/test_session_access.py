@@ -106,7 +106,9 @@ def test_a_cookie_key_needs_an_allowed_origin_and_the_csrf_token_bound_to_it(ses
     token = csrf.token_for(key)
     status, body = call(session_id, {"Cookie": f"session_access={key}", **origin})
     assert (status, body["error"]) == (403, "csrf_required")
-    foreign = call(session_id, {"Cookie": f"session_access={key}", "x-csrf-token": token, "Origin": "https://evil.test"})
+    foreign = call(
+        session_id, {"Cookie": f"session_access={key}", "x-csrf-token": token, "Origin": "https://evil.test"}
+    )
     assert (foreign[0], foreign[1]["error"]) == (403, "origin_not_allowed")
     no_origin = call(session_id, {"Cookie": f"session_access={key}", "x-csrf-token": token})
     assert no_origin[0] == 403

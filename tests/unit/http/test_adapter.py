@@ -217,9 +217,7 @@ def test_a_malformed_path_id_is_404_before_the_handler(item_id):
 
 
 def test_a_malformed_query_value_is_400():
-    response = call(
-        "create_echo", "POST", body=b'{"name": "x"}', params={"page": "1\x00"}, route={"itemId": "i"}
-    )
+    response = call("create_echo", "POST", body=b'{"name": "x"}', params={"page": "1\x00"}, route={"itemId": "i"})
     assert (response.status_code, body_of(response)["error"]) == (400, "invalid_query")
 
 
