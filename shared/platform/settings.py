@@ -123,6 +123,7 @@ class Settings:
 
     email_provider: str = ""
     email_from: str = ""
+    leads_notify_email: str = ""
     smtp_host: str = ""
     smtp_port: int = 587
     smtp_username: str = ""
@@ -193,6 +194,7 @@ class Settings:
             session_ttl_seconds=_int("SESSION_TTL_SECONDS", get("SESSION_TTL_SECONDS"), 7 * 24 * 60 * 60, minimum=60),
             email_provider=(get("EMAIL_PROVIDER") or "").strip().lower(),
             email_from=get("EMAIL_FROM") or "",
+            leads_notify_email=(get("LEADS_NOTIFY_EMAIL") or "").strip(),
             smtp_host=get("SMTP_HOST") or "",
             smtp_port=_int("SMTP_PORT", get("SMTP_PORT"), 587, minimum=1),
             smtp_username=get("SMTP_USERNAME") or "",

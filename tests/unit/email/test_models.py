@@ -7,7 +7,14 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from shared.email.models import MAX_RECIPIENTS, EmailMessage, is_address, mask_address
+from shared.email.models import (
+    MAX_RECIPIENTS,
+    EmailMessage,
+    InvalidAddress,
+    is_address,
+    mask_address,
+    normalize_address,
+)
 
 
 def message(**overrides: Any) -> EmailMessage:
@@ -58,6 +65,13 @@ def test_plain_addresses_are_accepted(address: str):
         "jane@exa_mple.com",
         "x" * 65 + "@example.com",
         "a@" + "b" * 250 + ".com",
+        "jöran@example.com",
+        '"quoted"@example.com',
+        "a@[192.0.2.1]",
+        "a@192.0.2.1",
+        "a@hidden.onion",
+        "a@mail.invalid",
+        "a@example.123",
     ],
 )
 def test_invalid_addresses_are_rejected(address: str):
@@ -68,6 +82,21 @@ def test_invalid_addresses_are_rejected(address: str):
     with pytest.raises(ValidationError) as error:
         message(reply_to=address)
     assert error_fields(error) == {"reply_to"}
+
+
+def test_normalize_address_gives_the_ascii_form_with_a_lower_case_domain():
+    assert normalize_address("Jane.Doe@Example.COM") == "Jane.Doe@example.com"
+    assert normalize_address("jane@bücher.de") == "jane@xn--bcher-kva.de"
+    assert normalize_address("dev@tellgence.local") == "dev@tellgence.local"
+    assert normalize_address("qa@suite.test") == "qa@suite.test"
+    assert message(to=["jane@bücher.de"]).to == ["jane@xn--bcher-kva.de"]
+
+
+@pytest.mark.parametrize("value", [None, 42, b"a@example.com", "", " a@example.com", "a@example.com\n"])
+def test_normalize_address_refuses_non_strings_and_surrounding_whitespace(value):
+    with pytest.raises(InvalidAddress) as error:
+        normalize_address(value)
+    assert str(error.value) == "must be an email address"
 
 
 def test_validation_errors_do_not_quote_the_rejected_address_in_our_message():
