@@ -29,6 +29,7 @@ _LOG_GAMMA = math.log(GAMMA)
 MIN_VALUE_MS = 0.01
 MAX_VALUE_MS = 3_600_000.0
 FORMAT_VERSION = 1
+_INVALID = "validation_error"
 
 
 def _index(value: float) -> int:
