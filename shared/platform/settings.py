@@ -152,7 +152,7 @@ class Settings:
     # deployments (empty: none is sent), the client secret's lifetime and the provider call's timeout.
     realtime_session_tier: str = "standard"
     realtime_reasoning_effort: str = ""
-    realtime_client_secret_ttl_seconds: int = 600
+    realtime_credential_ttl_seconds: int = 600
     realtime_provider_timeout_seconds: float = 10.0
     # end realtime
 
@@ -227,8 +227,8 @@ class Settings:
             realtime_reasoning_effort=_choice(
                 "REALTIME_REASONING_EFFORT", get("REALTIME_REASONING_EFFORT"), REALTIME_REASONING_EFFORTS, ""
             ),
-            realtime_client_secret_ttl_seconds=_bounded_int(
-                "REALTIME_CLIENT_SECRET_TTL_SECONDS", get("REALTIME_CLIENT_SECRET_TTL_SECONDS"), 600, 10, 7200
+            realtime_credential_ttl_seconds=_bounded_int(
+                "REALTIME_CREDENTIAL_TTL_SECONDS", get("REALTIME_CREDENTIAL_TTL_SECONDS"), 600, 10, 7200
             ),
             realtime_provider_timeout_seconds=_bounded_float(
                 "REALTIME_PROVIDER_TIMEOUT_SECONDS", get("REALTIME_PROVIDER_TIMEOUT_SECONDS"), 10.0, 0.0, 60.0

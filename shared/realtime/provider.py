@@ -182,7 +182,7 @@ def client_secret_request(
 ) -> dict[str, Any]:
     """The complete JSON body of the client_secrets call."""
     return {
-        "expires_after": {"anchor": "created_at", "seconds": settings.realtime_client_secret_ttl_seconds},
+        "expires_after": {"anchor": "created_at", "seconds": settings.realtime_credential_ttl_seconds},
         "session": session_config(
             runtime,
             settings=settings,

@@ -51,7 +51,7 @@ def settings_for(endpoint: str, **overrides) -> Settings:
         "azure_openai_api_key": API_KEY,
         "azure_openai_deployment_realtime": "gpt-realtime-prod",
         "azure_openai_transcription_model": "gpt-4o-transcribe",
-        "realtime_client_secret_ttl_seconds": 300,
+        "realtime_credential_ttl_seconds": 300,
     }
     values.update(overrides)
     return Settings(**values)
