@@ -82,6 +82,11 @@ class LatencySummary:
             high = value if high is None else max(high, value)
         return LatencySummary(count, total, low, high, zero_count, buckets)
 
+    def add_report(self, report: Mapping[str, Any]) -> LatencySummary:
+        """A summary with a stats report's `averageLatencyMs` added (unchanged when the report has none)."""
+        value = report.get("averageLatencyMs")
+        return self if value is None else self.add(value)
+
     def merge(self, other: LatencySummary) -> LatencySummary:
         """The summary of both summaries' values together."""
         buckets = dict(self.buckets)

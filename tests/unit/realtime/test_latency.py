@@ -150,3 +150,29 @@ def test_an_inconsistent_stored_form_is_refused(corrupt):
     data = {**LatencySummary().add_many([10.0, 20.0]).to_dict(), **corrupt}
     with pytest.raises(ValueError):
         LatencySummary.from_dict(data)
+
+
+def test_stats_reports_feed_their_average_latency():
+    reports = [
+        {"sessionId": "rt-1", "transportMode": "BROWSER_REALTIME", "uptime": 5, "utteranceCount": 1, "lastActivity": 5},
+        {
+            "sessionId": "rt-1",
+            "transportMode": "BROWSER_REALTIME",
+            "uptime": 10,
+            "utteranceCount": 2,
+            "lastActivity": 10,
+            "averageLatencyMs": 420.0,
+        },
+        {
+            "sessionId": "rt-1",
+            "transportMode": "BROWSER_REALTIME",
+            "uptime": 15,
+            "utteranceCount": 3,
+            "lastActivity": 15,
+            "averageLatencyMs": 380.0,
+        },
+    ]
+    summary = LatencySummary()
+    for report in reports:
+        summary = summary.add_report(report)
+    assert (summary.count, summary.minimum, summary.maximum) == (2, 380.0, 420.0)
