@@ -80,6 +80,52 @@ def _rate_limits(value: str | None) -> tuple[tuple[str, int, int], ...]:
     return tuple(limits)
 
 
+# realtime: strict parsers — a malformed value stops start-up with the setting's name, never a silent default.
+REALTIME_SESSION_TIERS = ("standard", "professional", "premium")
+REALTIME_REASONING_EFFORTS = ("minimal", "low", "medium", "high")
+
+
+def _choice(name: str, value: str | None, allowed: tuple[str, ...], default: str) -> str:
+    """A value from a closed list (case-insensitive); empty means the default."""
+    text = (value or "").strip().lower()
+    if not text:
+        return default
+    if text not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}")
+    return text
+
+
+def _bounded_int(name: str, value: str | None, default: int, low: int, high: int) -> int:
+    """An integer within [low, high]; empty means the default."""
+    text = (value or "").strip()
+    if not text:
+        return default
+    try:
+        number = int(text)
+    except ValueError:
+        raise ValueError(f"{name} must be an integer") from None
+    if not low <= number <= high:
+        raise ValueError(f"{name} must be between {low} and {high}")
+    return number
+
+
+def _bounded_float(name: str, value: str | None, default: float, low: float, high: float) -> float:
+    """A finite number within (low, high]; empty means the default."""
+    text = (value or "").strip()
+    if not text:
+        return default
+    try:
+        number = float(text)
+    except ValueError:
+        raise ValueError(f"{name} must be a number") from None
+    if not low < number <= high:
+        raise ValueError(f"{name} must be greater than {low:g} and at most {high:g}")
+    return number
+
+
+# end realtime
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Every setting the app reads; secrets are marked so they never reach a log or a response."""
@@ -137,6 +183,14 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     # Proxies whose X-Forwarded-For entries are trusted; Azure's front end is one and appends the caller.
     trusted_proxy_hops: int = 1
+
+    # realtime: the session tier reported with credentials, the reasoning effort sent to reasoning-capable
+    # deployments (empty: none is sent), the client secret's lifetime and the provider call's timeout.
+    realtime_session_tier: str = "standard"
+    realtime_reasoning_effort: str = ""
+    realtime_credential_ttl_seconds: int = 600
+    realtime_provider_timeout_seconds: float = 10.0
+    # end realtime
 
     @property
     def is_local(self) -> bool:
@@ -208,6 +262,20 @@ class Settings:
             ),
             max_body_bytes=_int("MAX_BODY_BYTES", get("MAX_BODY_BYTES"), 1024 * 1024, minimum=1024),
             trusted_proxy_hops=_int("TRUSTED_PROXY_HOPS", get("TRUSTED_PROXY_HOPS"), 1),
+            # realtime
+            realtime_session_tier=_choice(
+                "REALTIME_SESSION_TIER", get("REALTIME_SESSION_TIER"), REALTIME_SESSION_TIERS, "standard"
+            ),
+            realtime_reasoning_effort=_choice(
+                "REALTIME_REASONING_EFFORT", get("REALTIME_REASONING_EFFORT"), REALTIME_REASONING_EFFORTS, ""
+            ),
+            realtime_credential_ttl_seconds=_bounded_int(
+                "REALTIME_CREDENTIAL_TTL_SECONDS", get("REALTIME_CREDENTIAL_TTL_SECONDS"), 600, 10, 7200
+            ),
+            realtime_provider_timeout_seconds=_bounded_float(
+                "REALTIME_PROVIDER_TIMEOUT_SECONDS", get("REALTIME_PROVIDER_TIMEOUT_SECONDS"), 10.0, 0.0, 60.0
+            ),
+            # end realtime
         )
 
     def secret_values(self) -> tuple[str, ...]:

@@ -1,0 +1,1 @@
+"""Realtime voice: persona selection, the Azure OpenAI client-secret call, runtime-session state and latency."""
