@@ -46,6 +46,25 @@ def _rate_limits(value: str | None) -> tuple[tuple[str, int, int], ...]:
     return tuple(limits)
 
 
+# pilots
+def _bounded_int(name: str, value: str | None, default: int, minimum: int, maximum: int) -> int:
+    """A whole number within [minimum, maximum]; anything else stops start-up naming the setting."""
+    if value is None or value.strip() == "":
+        return default
+    text = value.strip()
+    if not (text.isascii() and text.isdigit()) or not minimum <= int(text) <= maximum:
+        raise ValueError(f"{name} must be a whole number from {minimum} to {maximum}")
+    return int(text)
+
+
+def _signing_key(name: str, value: str | None) -> str:
+    """An HMAC key of at least 32 characters, or empty (not configured); a short key stops start-up."""
+    key = (value or "").strip()
+    if key and len(key) < 32:
+        raise ValueError(f"{name} must be at least 32 characters long")
+    return key
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Every setting the app reads; secrets are marked so they never reach a log or a response."""
@@ -101,6 +120,11 @@ class Settings:
     health_check_timeout_seconds: float = 2.0
     max_body_bytes: int = 1024 * 1024
     csrf_cookie_name: str = "csrf_token"
+
+    # pilots
+    attestation_signing_key: str = field(default="", repr=False)
+    attestation_signing_key_previous: str = field(default="", repr=False)
+    attestation_token_ttl_days: int = 14
 
     @property
     def is_local(self) -> bool:
@@ -166,6 +190,14 @@ class Settings:
             realtime_price_table=get("REALTIME_PRICE_TABLE") or "",
             health_check_timeout_seconds=_float(get("HEALTH_CHECK_TIMEOUT_SECONDS"), 2.0),
             max_body_bytes=_int(get("MAX_BODY_BYTES"), 1024 * 1024),
+            # pilots
+            attestation_signing_key=_signing_key("ATTESTATION_SIGNING_KEY", get("ATTESTATION_SIGNING_KEY")),
+            attestation_signing_key_previous=_signing_key(
+                "ATTESTATION_SIGNING_KEY_PREVIOUS", get("ATTESTATION_SIGNING_KEY_PREVIOUS")
+            ),
+            attestation_token_ttl_days=_bounded_int(
+                "ATTESTATION_TOKEN_TTL_DAYS", get("ATTESTATION_TOKEN_TTL_DAYS"), 14, 1, 90
+            ),
         )
 
     def secret_values(self) -> tuple[str, ...]:
