@@ -252,9 +252,7 @@ def _status(current: float, target: float, sample: int) -> str:
     return "at_risk" if current >= AT_RISK_FRACTION * target else "off_track"
 
 
-def _target(metric: str, current: float, sample: int) -> dict[str, Any]:
-    target = TARGETS[metric]
-    digits = 1 if metric == "average_quality_score" else 4
+def _target(current: float, target: float, sample: int, digits: int = 4) -> dict[str, Any]:
     return {
         "currentValue": current,
         "targetValue": target,
@@ -276,18 +274,21 @@ def summarize(
     coverage = _rate(c["citationBacked"], c["evidenceIndexed"])
     overall_target = float(target_score) if target_score is not None else TARGETS["average_quality_score"]
 
-    metrics = []
+    metrics = [
+        {
+            "metricId": "average_quality_score",
+            "label": METRIC_LABELS["average_quality_score"],
+            **_target(average, overall_target, scored, digits=1),
+        }
+    ]
     for metric, current, sample in (
-        ("average_quality_score", average, scored),
         ("pass_rate", pass_rate, scored),
         ("transfer_completion_rate", transfer_rate, c["transferRequested"]),
         ("citation_coverage_rate", coverage, c["evidenceIndexed"]),
     ):
-        entry = _target(metric, current, sample)
-        if metric == "average_quality_score":
-            entry.update(targetValue=overall_target, deltaToTarget=round(current - overall_target, 1))
-            entry["status"] = _status(current, overall_target, sample)
-        metrics.append({"metricId": metric, "label": METRIC_LABELS[metric], **entry})
+        metrics.append(
+            {"metricId": metric, "label": METRIC_LABELS[metric], **_target(current, TARGETS[metric], sample)}
+        )
 
     continuity = round(1 - c["fallbackSessions"] / sessions, 4) if sessions else 0.0
     resilience = round(1 - c["retrySessions"] / sessions, 4) if sessions else 0.0
@@ -321,7 +322,12 @@ def summarize(
         if sample <= 0:
             proof = "no sample yet: " + proof
         differentiators.append(
-            {"id": ident, "label": DIFFERENTIATOR_LABELS[ident], **_target(ident, current, sample), "proof": proof}
+            {
+                "id": ident,
+                "label": DIFFERENTIATOR_LABELS[ident],
+                **_target(current, TARGETS[ident], sample),
+                "proof": proof,
+            }
         )
 
     gaps = sorted(c["gapScenarios"].items(), key=lambda item: (-item[1], item[0]))[:TOP_GAP_SCENARIOS]

@@ -240,3 +240,11 @@ def test_evaluator_scorecards_feed_the_rollup() -> None:
     band = scorecard["qualitySummary"]["overallBand"]
     key = {"excellent": "bandExcellent", "good": "bandGood", "fair": "bandFair"}.get(band, "bandNeedsImprovement")
     assert counters[key] == 1 and counters["scoreSum"] == scorecard["totalScore"]
+
+
+def test_the_overall_target_can_be_the_tenants_own() -> None:
+    summary = summarize(built(), tenant_id=TENANT, now=NOW, target_score=70)
+    targets = summary["competitiveTargets"]
+    assert (targets["overallTargetScore"], targets["deltaToOverallTarget"]) == (70.0, 5.1)
+    average = targets["metrics"][0]
+    assert (average["targetValue"], average["deltaToTarget"], average["status"]) == (70.0, 5.1, "on_track")
