@@ -36,10 +36,10 @@ toolCorrectness — from the tool journal (entries: toolName | tool | name; stat
 handoffCorrectness — a handoff is needed when the workflow's handoffPolicy is `always`, a safety rule required an
     escalation, or the caller asked for a person (CALLER_ASKED_FOR_HUMAN phrases). A handoff is completed by a
     completed escalation or telephony transfer, a transferHandoff record, a successful transfer_to_human /
-    escalate_clinical_concern / create_callback_task, a workflowPolicy state handoff / escalation, or a tool call
-    held for human approval; it is only requested when the escalation or transfer is pending / failed, the call
-    state has an escalationReason or the disposition is escalated. Context = a handoff summary or an escalation
-    reason / target.
+    escalate_clinical_concern / create_callback_task, a workflowPolicy state handoff / escalation, or (only when
+    a handoff is needed) a tool call held for human approval; it is only requested when the escalation or
+    transfer is pending / failed, the call state has an escalationReason or the disposition is escalated.
+    Context = a handoff summary or an escalation reason / target.
       needed:     completed with context 100, completed without 75, requested only 50, none 0;
       not needed: none 100; a handoff justified by an exception, a failed tool or a follow-up disposition 100;
                   an unneeded handoff 85 (it spends a person's time).
