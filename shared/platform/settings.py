@@ -124,6 +124,23 @@ def _bounded_float(name: str, value: str | None, default: float, low: float, hig
 
 
 # end realtime
+# pilots
+def _bounded_int(name: str, value: str | None, default: int, minimum: int, maximum: int) -> int:
+    """A whole number within [minimum, maximum]; anything else stops start-up naming the setting."""
+    if value is None or value.strip() == "":
+        return default
+    text = value.strip()
+    if not (text.isascii() and text.isdigit()) or not minimum <= int(text) <= maximum:
+        raise ValueError(f"{name} must be a whole number from {minimum} to {maximum}")
+    return int(text)
+
+
+def _signing_key(name: str, value: str | None) -> str:
+    """An HMAC key of at least 32 characters, or empty (not configured); a short key stops start-up."""
+    key = (value or "").strip()
+    if key and len(key) < 32:
+        raise ValueError(f"{name} must be at least 32 characters long")
+    return key
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +208,11 @@ class Settings:
     realtime_credential_ttl_seconds: int = 600
     realtime_provider_timeout_seconds: float = 10.0
     # end realtime
+
+    # pilots
+    attestation_signing_key: str = field(default="", repr=False)
+    attestation_signing_key_previous: str = field(default="", repr=False)
+    attestation_token_ttl_days: int = 14
 
     @property
     def is_local(self) -> bool:
@@ -276,6 +298,14 @@ class Settings:
                 "REALTIME_PROVIDER_TIMEOUT_SECONDS", get("REALTIME_PROVIDER_TIMEOUT_SECONDS"), 10.0, 0.0, 60.0
             ),
             # end realtime
+            # pilots
+            attestation_signing_key=_signing_key("ATTESTATION_SIGNING_KEY", get("ATTESTATION_SIGNING_KEY")),
+            attestation_signing_key_previous=_signing_key(
+                "ATTESTATION_SIGNING_KEY_PREVIOUS", get("ATTESTATION_SIGNING_KEY_PREVIOUS")
+            ),
+            attestation_token_ttl_days=_bounded_int(
+                "ATTESTATION_TOKEN_TTL_DAYS", get("ATTESTATION_TOKEN_TTL_DAYS"), 14, 1, 90
+            ),
         )
 
     def secret_values(self) -> tuple[str, ...]:

@@ -1,0 +1,1 @@
+"""Pilots: lifecycle, ISO weeks, weekly snapshots and attestation tokens."""

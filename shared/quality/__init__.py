@@ -1,0 +1,1 @@
+"""Call quality: the versioned scorecard evaluator and the funnel summary over rollup counters."""
