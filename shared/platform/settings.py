@@ -46,6 +46,68 @@ def _rate_limits(value: str | None) -> tuple[tuple[str, int, int], ...]:
     return tuple(limits)
 
 
+# integrations: connector secrets at rest and connector call bounds (strict: a malformed value names its setting)
+CONNECTOR_KEY_BYTES = 32
+MAX_CONNECTOR_TIMEOUT_SECONDS = 30.0
+_KEY_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+
+
+def parse_connector_keys(value: str | None) -> tuple[tuple[str, bytes], ...]:
+    """`kid:base64key,...` → ((kid, 32-byte key), ...), the first current; ValueError naming the setting otherwise."""
+    import base64
+    import binascii
+
+    name = "CONNECTOR_ENCRYPTION_KEYS"
+    text = (value or "").strip()
+    if not text:
+        return ()
+    if text.startswith("@Microsoft.KeyVault("):
+        # App Service leaves the literal reference in place when it cannot resolve it.
+        raise ValueError(f"{name} is an unresolved Key Vault reference (check the app's access to the vault)")
+    keys: list[tuple[str, bytes]] = []
+    for position, entry in enumerate(text.split(","), start=1):
+        kid, sep, encoded = entry.strip().partition(":")
+        if not sep or not kid or not encoded:
+            raise ValueError(f"{name} entry {position} must be kid:base64key")
+        if len(kid) > 64 or not set(kid) <= _KEY_ID_CHARS:
+            raise ValueError(f"{name} entry {position} has a key id outside [A-Za-z0-9._-]{{1,64}}")
+        try:
+            key = base64.b64decode(encoded.strip(), validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise ValueError(f"{name} entry {position} ({kid}) is not valid base64") from exc
+        if len(key) != CONNECTOR_KEY_BYTES:
+            raise ValueError(f"{name} entry {position} ({kid}) must decode to {CONNECTOR_KEY_BYTES} bytes (AES-256)")
+        if any(existing == kid for existing, _ in keys):
+            raise ValueError(f"{name} repeats the key id {kid}")
+        keys.append((kid, key))
+    return tuple(keys)
+
+
+def _connector_timeout(value: str | None) -> float:
+    name = "CONNECTOR_TIMEOUT_SECONDS"
+    if value is None or not value.strip():
+        return 5.0
+    try:
+        seconds = float(value)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a number of seconds") from exc
+    if not 0 < seconds <= MAX_CONNECTOR_TIMEOUT_SECONDS:
+        raise ValueError(f"{name} must be greater than 0 and at most {MAX_CONNECTOR_TIMEOUT_SECONDS:g}")
+    return seconds
+
+
+def _integrations_from_env(env: Mapping[str, str]) -> dict[str, object]:
+    keys = env.get("CONNECTOR_ENCRYPTION_KEYS") or ""
+    parse_connector_keys(keys)  # validated here so a bad value fails at startup, not at the first secret
+    return {
+        "connector_encryption_keys": keys.strip(),
+        "connector_timeout_seconds": _connector_timeout(env.get("CONNECTOR_TIMEOUT_SECONDS")),
+    }
+
+
+# end integrations
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Every setting the app reads; secrets are marked so they never reach a log or a response."""
@@ -101,6 +163,11 @@ class Settings:
     health_check_timeout_seconds: float = 2.0
     max_body_bytes: int = 1024 * 1024
     csrf_cookie_name: str = "csrf_token"
+
+    # integrations
+    connector_encryption_keys: str = field(default="", repr=False)
+    connector_timeout_seconds: float = 5.0
+    # end integrations
 
     @property
     def is_local(self) -> bool:
@@ -166,6 +233,7 @@ class Settings:
             realtime_price_table=get("REALTIME_PRICE_TABLE") or "",
             health_check_timeout_seconds=_float(get("HEALTH_CHECK_TIMEOUT_SECONDS"), 2.0),
             max_body_bytes=_int(get("MAX_BODY_BYTES"), 1024 * 1024),
+            **_integrations_from_env(env),  # integrations
         )
 
     def secret_values(self) -> tuple[str, ...]:
