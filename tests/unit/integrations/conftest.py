@@ -1,4 +1,4 @@
-"""Integration unit tests: loopback fakes allowed, a fixed test keyring, short timeouts."""
+"""Integration unit tests: loopback fakes allowed, a fixed test keyring, short timeouts, no cached tokens."""
 
 from __future__ import annotations
 
@@ -13,11 +13,13 @@ TEST_KEYS = f"k1:{KEY_1}"
 
 
 def _reset() -> None:
+    from shared.integrations.clients import oauth
     from shared.platform import outbound
     from shared.platform.settings import reload_settings
 
     reload_settings()
     outbound.reset()
+    oauth.clear_tokens()
 
 
 @pytest.fixture(autouse=True)
