@@ -96,13 +96,9 @@ def _connector_timeout(value: str | None) -> float:
     return seconds
 
 
-def _integrations_from_env(env: Mapping[str, str]) -> dict[str, object]:
-    keys = env.get("CONNECTOR_ENCRYPTION_KEYS") or ""
-    parse_connector_keys(keys)  # validated here so a bad value fails at startup, not at the first secret
-    return {
-        "connector_encryption_keys": keys.strip(),
-        "connector_timeout_seconds": _connector_timeout(env.get("CONNECTOR_TIMEOUT_SECONDS")),
-    }
+def _connector_keys(value: str | None) -> str:
+    parse_connector_keys(value)  # validated here so a bad value fails at startup, not at the first secret
+    return (value or "").strip()
 
 
 # end integrations
@@ -233,7 +229,10 @@ class Settings:
             realtime_price_table=get("REALTIME_PRICE_TABLE") or "",
             health_check_timeout_seconds=_float(get("HEALTH_CHECK_TIMEOUT_SECONDS"), 2.0),
             max_body_bytes=_int(get("MAX_BODY_BYTES"), 1024 * 1024),
-            **_integrations_from_env(env),  # integrations
+            # integrations
+            connector_encryption_keys=_connector_keys(get("CONNECTOR_ENCRYPTION_KEYS")),
+            connector_timeout_seconds=_connector_timeout(get("CONNECTOR_TIMEOUT_SECONDS")),
+            # end integrations
         )
 
     def secret_values(self) -> tuple[str, ...]:
