@@ -17,7 +17,8 @@ from datetime import datetime
 from typing import Any
 
 from shared.integrations import catalog
-from shared.integrations.clients.base import CallContext, DemoRecorder, Outcome, ProviderFailure
+from shared.integrations.clients import oauth
+from shared.integrations.clients.base import AUTH_FAILED, CallContext, DemoRecorder, Outcome, ProviderFailure
 from shared.integrations.validation import validate_params, validated_config
 from shared.platform import clock
 from shared.platform.errors import ValidationFailed
@@ -140,6 +141,11 @@ def _context(
     )
 
 
+def _after_failure(ctx: CallContext, failure: ProviderFailure) -> None:
+    if failure.error_class == AUTH_FAILED:
+        oauth.forget(ctx.secrets)
+
+
 def _elapsed_ms(started: float) -> int:
     return max(0, round((time.perf_counter() - started) * 1000))
 
@@ -180,6 +186,7 @@ def execute(
             outcome = client.ACTIONS[action.id](ctx, params)
     except ProviderFailure as failure:
         latency = _elapsed_ms(started)
+        _after_failure(ctx, failure)
         logger.warning(
             "integration %s.%s failed: %s (HTTP %s) in %d ms",
             provider.id,
@@ -236,6 +243,7 @@ def health_check(
         outcome: Outcome = _client(provider).health(ctx)
     except ProviderFailure as failure:
         latency = _elapsed_ms(started)
+        _after_failure(ctx, failure)
         logger.warning(
             "integration %s health check failed: %s (HTTP %s) in %d ms",
             provider.id,

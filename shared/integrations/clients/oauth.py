@@ -35,6 +35,13 @@ def clear_tokens() -> None:
         _tokens.clear()
 
 
+def forget(tokens: list[str]) -> None:
+    """Drop cached tokens a provider just refused (revoked early), so the next call asks for a new one."""
+    with _lock:
+        for key in [k for k, (token, _) in _tokens.items() if token in tokens]:
+            del _tokens[key]
+
+
 def _cache_key(*parts: str) -> str:
     # Hashed so the cache holds no credential material as a key.
     return hashlib.sha256("\x00".join(parts).encode()).hexdigest()

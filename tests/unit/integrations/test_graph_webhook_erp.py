@@ -252,3 +252,24 @@ def test_erp_health(httpserver: HTTPServer):
     httpserver.expect_request("/erp/v1/health").respond_with_data("<html>maintenance</html>", content_type="text/html")
     result = health_check("erp_rest", erp(httpserver))
     assert result.error_class == "invalid_response"
+
+
+def test_a_token_the_api_refuses_is_not_reused(httpserver: HTTPServer):
+    issued: list[str] = []
+
+    def token(request: Request) -> Response:
+        issued.append(f"graph-token-{len(issued) + 1}")
+        return Response(json.dumps({"token_type": "Bearer", "expires_in": 3599, "access_token": issued[-1]}))
+
+    httpserver.expect_request("/login/contoso.onmicrosoft.com/oauth2/v2.0/token").respond_with_handler(token)
+    httpserver.expect_request(
+        "/v1.0/users/frontdesk@contoso.example/calendar", headers={"Authorization": "Bearer graph-token-1"}
+    ).respond_with_json({"error": {"code": "InvalidAuthenticationToken", "message": "revoked"}}, status=401)
+    httpserver.expect_request(
+        "/v1.0/users/frontdesk@contoso.example/calendar", headers={"Authorization": "Bearer graph-token-2"}
+    ).respond_with_json({"id": "cal-1", "name": "Calendar"})
+    first = health_check("microsoft_graph_calendar", graph(httpserver))
+    second = health_check("microsoft_graph_calendar", graph(httpserver))
+    assert first.error_class == "auth_failed" and "graph-token-1" not in first.message
+    assert second.ok
+    assert issued == ["graph-token-1", "graph-token-2"]
