@@ -141,6 +141,62 @@ def _signing_key(name: str, value: str | None) -> str:
     if key and len(key) < 32:
         raise ValueError(f"{name} must be at least 32 characters long")
     return key
+# integrations: connector secrets at rest and connector call bounds (strict: a malformed value names its setting)
+CONNECTOR_KEY_BYTES = 32
+MAX_CONNECTOR_TIMEOUT_SECONDS = 30.0
+_KEY_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+
+
+def parse_connector_keys(value: str | None) -> tuple[tuple[str, bytes], ...]:
+    """`kid:base64key,...` → ((kid, 32-byte key), ...), the first current; ValueError naming the setting otherwise."""
+    import base64
+    import binascii
+
+    name = "CONNECTOR_ENCRYPTION_KEYS"
+    text = (value or "").strip()
+    if not text:
+        return ()
+    if text.startswith("@Microsoft.KeyVault("):
+        # App Service leaves the literal reference in place when it cannot resolve it.
+        raise ValueError(f"{name} is an unresolved Key Vault reference (check the app's access to the vault)")
+    keys: list[tuple[str, bytes]] = []
+    for position, entry in enumerate(text.split(","), start=1):
+        kid, sep, encoded = entry.strip().partition(":")
+        if not sep or not kid or not encoded:
+            raise ValueError(f"{name} entry {position} must be kid:base64key")
+        if len(kid) > 64 or not set(kid) <= _KEY_ID_CHARS:
+            raise ValueError(f"{name} entry {position} has a key id outside [A-Za-z0-9._-]{{1,64}}")
+        try:
+            key = base64.b64decode(encoded.strip(), validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise ValueError(f"{name} entry {position} ({kid}) is not valid base64") from exc
+        if len(key) != CONNECTOR_KEY_BYTES:
+            raise ValueError(f"{name} entry {position} ({kid}) must decode to {CONNECTOR_KEY_BYTES} bytes (AES-256)")
+        if any(existing == kid for existing, _ in keys):
+            raise ValueError(f"{name} repeats the key id {kid}")
+        keys.append((kid, key))
+    return tuple(keys)
+
+
+def _connector_timeout(value: str | None) -> float:
+    name = "CONNECTOR_TIMEOUT_SECONDS"
+    if value is None or not value.strip():
+        return 5.0
+    try:
+        seconds = float(value)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a number of seconds") from exc
+    if not 0 < seconds <= MAX_CONNECTOR_TIMEOUT_SECONDS:
+        raise ValueError(f"{name} must be greater than 0 and at most {MAX_CONNECTOR_TIMEOUT_SECONDS:g}")
+    return seconds
+
+
+def _connector_keys(value: str | None) -> str:
+    parse_connector_keys(value)  # validated here so a bad value fails at startup, not at the first secret
+    return (value or "").strip()
+
+
+# end integrations
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +269,11 @@ class Settings:
     attestation_signing_key: str = field(default="", repr=False)
     attestation_signing_key_previous: str = field(default="", repr=False)
     attestation_token_ttl_days: int = 14
+
+    # integrations
+    connector_encryption_keys: str = field(default="", repr=False)
+    connector_timeout_seconds: float = 5.0
+    # end integrations
 
     @property
     def is_local(self) -> bool:
@@ -306,6 +367,10 @@ class Settings:
             attestation_token_ttl_days=_bounded_int(
                 "ATTESTATION_TOKEN_TTL_DAYS", get("ATTESTATION_TOKEN_TTL_DAYS"), 14, 1, 90
             ),
+            # integrations
+            connector_encryption_keys=_connector_keys(get("CONNECTOR_ENCRYPTION_KEYS")),
+            connector_timeout_seconds=_connector_timeout(get("CONNECTOR_TIMEOUT_SECONDS")),
+            # end integrations
         )
 
     def secret_values(self) -> tuple[str, ...]:

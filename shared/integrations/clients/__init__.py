@@ -1,0 +1,1 @@
+"""Protocol clients of the integration providers, one module per protocol (see catalog `client`)."""
