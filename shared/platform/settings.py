@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
@@ -44,6 +47,69 @@ def _rate_limits(value: str | None) -> tuple[tuple[str, int, int], ...]:
         if name.strip() and count.strip().isdigit() and window.strip().isdigit():
             limits.append((name.strip(), int(count), int(window)))
     return tuple(limits)
+
+
+# evidence packs: strict PEM parsing without importing cryptography (start-up stays light; keys.py parses fully)
+_PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.S)
+# DER of the ed25519 algorithm identifier (OID 1.3.101.112): present in its PKCS#8 and SubjectPublicKeyInfo forms.
+_ED25519_OID_DER = bytes.fromhex("06032b6570")
+
+
+def _pem_blocks(name: str, value: str, label: str) -> list[str]:
+    """The ed25519 PEM blocks of `label` in a setting, normalised; ValueError naming the setting on anything else."""
+    text = value.strip()
+    # A one-line app setting may carry literal "\n" escapes; Key Vault references keep real newlines.
+    if "\n" not in text and "\\n" in text:
+        text = text.replace("\\n", "\n")
+    if text.startswith("@Microsoft.KeyVault"):
+        raise ValueError(f"{name} is an unresolved Key Vault reference; grant the app access to the secret")
+    matches = list(_PEM_BLOCK.finditer(text))
+    if not matches or _PEM_BLOCK.sub("", text).strip():
+        raise ValueError(f"{name} must hold only -----BEGIN {label}----- PEM blocks")
+    blocks = []
+    for match in matches:
+        if match.group(1) != label:
+            raise ValueError(f"{name} holds a {match.group(1)} where an unencrypted {label} is expected")
+        body = "".join(match.group(2).split())
+        try:
+            der = base64.b64decode(body, validate=True)
+        except ValueError:
+            raise ValueError(f"{name} has a PEM block whose body is not base64") from None
+        if _ED25519_OID_DER not in der:
+            raise ValueError(f"{name} holds a {label} that is not an ed25519 key")
+        lines = [body[i : i + 64] for i in range(0, len(body), 64)]
+        blocks.append("\n".join([f"-----BEGIN {label}-----", *lines, f"-----END {label}-----", ""]))
+    return blocks
+
+
+def _evidence_signing_key(name: str, value: str | None) -> str:
+    """One unencrypted PKCS#8 ed25519 private key PEM, or "" when unset."""
+    if not (value or "").strip():
+        return ""
+    blocks = _pem_blocks(name, value or "", "PRIVATE KEY")
+    if len(blocks) != 1:
+        raise ValueError(f"{name} must hold exactly one private key")
+    return blocks[0]
+
+
+def _evidence_public_keys(name: str, value: str | None) -> tuple[str, ...]:
+    """ed25519 public key PEMs, given as concatenated PEM blocks or as a JSON list of PEM strings."""
+    text = (value or "").strip()
+    if not text:
+        return ()
+    if text.startswith("["):
+        try:
+            items = json.loads(text)
+        except ValueError:
+            raise ValueError(f"{name} starts with '[' but is not a JSON list") from None
+        if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+            raise ValueError(f"{name} must be a JSON list of PEM strings")
+    else:
+        items = [text]
+    keys: list[str] = []
+    for item in items:
+        keys.extend(pem for pem in _pem_blocks(name, item, "PUBLIC KEY") if pem not in keys)
+    return tuple(keys)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +163,11 @@ class Settings:
     acs_email_endpoint: str = ""
     acs_email_connection_string: str = field(default="", repr=False)
     realtime_price_table: str = ""
+
+    # evidence packs: the ed25519 signing key (PKCS#8 PEM, a Key Vault reference in Azure) and the public keys
+    # of retired signing keys, still trusted so packs signed before a rotation keep verifying.
+    evidence_signing_key: str = field(default="", repr=False)
+    evidence_retired_public_keys: tuple[str, ...] = ()
 
     health_check_timeout_seconds: float = 2.0
     max_body_bytes: int = 1024 * 1024
@@ -164,6 +235,11 @@ class Settings:
             acs_email_endpoint=get("ACS_EMAIL_ENDPOINT") or "",
             acs_email_connection_string=get("ACS_EMAIL_CONNECTION_STRING") or "",
             realtime_price_table=get("REALTIME_PRICE_TABLE") or "",
+            # evidence packs
+            evidence_signing_key=_evidence_signing_key("EVIDENCE_SIGNING_KEY", get("EVIDENCE_SIGNING_KEY")),
+            evidence_retired_public_keys=_evidence_public_keys(
+                "EVIDENCE_RETIRED_PUBLIC_KEYS", get("EVIDENCE_RETIRED_PUBLIC_KEYS")
+            ),
             health_check_timeout_seconds=_float(get("HEALTH_CHECK_TIMEOUT_SECONDS"), 2.0),
             max_body_bytes=_int(get("MAX_BODY_BYTES"), 1024 * 1024),
         )
