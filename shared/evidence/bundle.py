@@ -26,22 +26,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from shared.evidence.canonical import canonical_bytes, canonical_sha256, sha256_hex
+from shared.evidence.format import BUNDLE_VERSION, SECTIONS, SIGNATURE_ALGORITHM, counts, pack_sha256
 from shared.evidence.keys import SigningKey
 from shared.platform import clock
 from shared.platform.errors import NotFound
 from shared.sessions.roi import SYSTEM_EVENT_TYPES
 
-BUNDLE_VERSION = "1"
-SIGNATURE_ALGORITHM = "ed25519"
-# The bundle's arrays, in the order the PDF lists their digests.
-SECTIONS = ("transcript", "reasoning", "toolCalls", "systemUpdates", "approvals")
-COUNT_NAMES = {
-    "transcript": "transcriptItems",
-    "reasoning": "reasoningEntries",
-    "toolCalls": "toolCalls",
-    "systemUpdates": "systemUpdates",
-    "approvals": "approvals",
-}
 TOOL_STATUSES = frozenset({"success", "failed", "pending"})
 APPROVAL_DECISIONS = frozenset({"approved", "rejected", "pending"})
 MASK = "[redacted]"
@@ -258,11 +248,6 @@ def build_bundle(
     return bundle
 
 
-def counts(bundle: Mapping[str, Any]) -> dict[str, int]:
-    """The manifest's counts of each section."""
-    return {COUNT_NAMES[section]: len(bundle.get(section) or []) for section in SECTIONS}
-
-
 def section_sha256(bundle: Mapping[str, Any]) -> dict[str, str]:
     """sha256 of the RFC 8785 form of each section (the contract's manifest has no room for them; PDFs list them)."""
     return {section: canonical_sha256(bundle.get(section) or []) for section in SECTIONS}
@@ -280,7 +265,7 @@ def build_manifest(bundle: Mapping[str, Any], canonical: bytes, signature: Mappi
         "sessionId": bundle["sessionId"],
         "generatedAt": bundle["generatedAt"],
         "bundleSha256": sha256_hex(canonical),
-        "packSha256": canonical_sha256({"bundle": bundle, "signature": signature}),
+        "packSha256": pack_sha256(bundle, signature),
         "bundleByteLength": len(canonical),
         "counts": counts(bundle),
     }

@@ -120,9 +120,9 @@ def signing_key_from_pem(pem: str) -> SigningKey:
     return SigningKey(private_key, public_key_pem(public_key), public_key_id(public_key))
 
 
-def ensure_dev_signing_key(root: Path = PROJECT_ROOT) -> Path:
-    """The local dev key file under `<root>/.local/`, created once (mode 0600); returns its path."""
-    path = root / DEV_KEY_FILE
+def ensure_dev_signing_key(root: Path | None = None) -> Path:
+    """The local dev key file under `<root>/.local/` (root: the project), created once (mode 0600); its path."""
+    path = (root or PROJECT_ROOT) / DEV_KEY_FILE
     if path.exists():
         return path
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -14,13 +14,13 @@ import binascii
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from shared.evidence.canonical import CanonicalizationError, canonical_bytes, canonical_sha256, sha256_hex
+from shared.evidence.canonical import CanonicalizationError, canonical_bytes, sha256_hex
+from shared.evidence.format import SIGNATURE_ALGORITHM, counts, pack_sha256
 from shared.evidence.keys import InvalidKey, load_public_key, public_key_id
 
 if TYPE_CHECKING:
     from shared.platform.settings import Settings
 
-ALGORITHM = "ed25519"
 SIGNATURE_BYTES = 64
 
 
@@ -86,7 +86,9 @@ def verify(
     if not isinstance(signature, Mapping):
         return _result(False, "signature must be an object with algorithm, publicKeyPem and signatureB64")
     algorithm = signature.get("algorithm")
-    if algorithm != ALGORITHM:
+    if algorithm is None:
+        return _result(False, "the signature's algorithm is missing: expected 'ed25519'")
+    if algorithm != SIGNATURE_ALGORITHM:
         return _result(False, f"unsupported signature algorithm {str(algorithm)[:40]!r}: only 'ed25519' is used")
     pem = public_key_pem if public_key_pem is not None else signature.get("publicKeyPem")
     if not isinstance(pem, str | bytes) or not pem:
@@ -145,8 +147,6 @@ def verify_trusted(
 
 def _manifest_problem(pack: Mapping[str, Any], bundle: Mapping[str, Any], canonical: bytes) -> str | None:
     """Why the pack's manifest or canonicalJson disagrees with its bundle, or None."""
-    from shared.evidence.bundle import counts
-
     if pack.get("canonicalJson") is not None and pack["canonicalJson"] != canonical.decode("utf-8"):
         return "canonicalJson is not the canonical form of the bundle"
     manifest = pack.get("manifest")
@@ -158,7 +158,7 @@ def _manifest_problem(pack: Mapping[str, Any], bundle: Mapping[str, Any], canoni
         return "manifest.bundleByteLength does not match the bundle"
     if manifest.get("counts") != counts(bundle):
         return "manifest.counts do not match the bundle"
-    if manifest.get("packSha256") != canonical_sha256({"bundle": bundle, "signature": pack.get("signature")}):
+    if manifest.get("packSha256") != pack_sha256(bundle, pack["signature"]):
         return "manifest.packSha256 does not match the bundle and signature"
     for where, value in (("pack", pack.get("sessionId")), ("manifest", manifest.get("sessionId"))):
         if value != bundle.get("sessionId"):
