@@ -38,7 +38,7 @@ MASK = "[redacted]"
 
 
 class EvidenceInputError(ValueError):
-    """A journal item (tool execution or approval) that lacks a field the contract requires."""
+    """A journal item (tool execution or approval) missing a field the contract requires, or with a bad value."""
 
 
 def _text(value: Any) -> str:
@@ -58,7 +58,7 @@ def _mask(value: Any, key: str | None = None) -> Any:
         masked = {}
         for name, child in value.items():
             name = str(name)
-            if is_secret_key(name) and child not in (None, "", True, False):
+            if is_secret_key(name) and not (child is None or isinstance(child, bool) or child == ""):
                 masked[name] = MASK
             else:
                 masked[name] = _mask(child, name)

@@ -91,7 +91,11 @@ def stored_session(scenario: str = "healthcare-intake", **overrides: Any) -> dic
         "finalizedAt": FINALIZED_AT,
     }
     doc.update(overrides)
-    doc["results"] = compute_results(copy.deepcopy(doc), scenario_or_400(doc["scenarioId"]))
+    # Results as finalize stores them: computed once, at the finalize time (so two builds are equal).
+    doc["results"] = {
+        **compute_results(copy.deepcopy(doc), scenario_or_400(doc["scenarioId"])),
+        "computedAt": FINALIZED_AT,
+    }
     return doc
 
 
