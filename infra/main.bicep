@@ -159,7 +159,8 @@ var storageRoleIds = [
 // Settings the app reads as secrets (the repr=False fields of shared.settings.Settings), offered as
 // Key Vault references. COSMOS_KEY is deliberately absent: Cosmos DB is reached with the managed
 // identity. A test checks this list against Settings.
-// CLERK_JWT_KEY is a public PEM key, but every *_KEY setting goes through Key Vault alike.
+// CLERK_JWT_KEY and EVIDENCE_RETIRED_PUBLIC_KEYS are public PEM keys, but every *_KEY setting goes
+// through Key Vault alike.
 var secretSettingNames = [
   'ACS_EMAIL_CONNECTION_STRING'
   'API_KEY_FOR_REALTIME'
@@ -169,6 +170,8 @@ var secretSettingNames = [
   'CLERK_JWT_KEY'
   'CLERK_WEBHOOK_SIGNING_SECRET'
   'CONNECTOR_ENCRYPTION_KEYS'
+  'EVIDENCE_RETIRED_PUBLIC_KEYS'
+  'EVIDENCE_SIGNING_KEY'
   'INTERNAL_WORKFLOW_CALLBACK_SECRET'
   'SMTP_PASSWORD'
 ]

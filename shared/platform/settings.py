@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import math
+import base64
+import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
@@ -199,6 +202,69 @@ def _connector_keys(value: str | None) -> str:
 # end integrations
 
 
+# evidence packs: strict PEM parsing without importing cryptography (start-up stays light; keys.py parses fully)
+_PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.S)
+# DER of the ed25519 algorithm identifier (OID 1.3.101.112): present in its PKCS#8 and SubjectPublicKeyInfo forms.
+_ED25519_OID_DER = bytes.fromhex("06032b6570")
+
+
+def _pem_blocks(name: str, value: str, label: str) -> list[str]:
+    """The ed25519 PEM blocks of `label` in a setting, normalised; ValueError naming the setting on anything else."""
+    text = value.strip()
+    # A one-line app setting may carry literal "\n" escapes; Key Vault references keep real newlines.
+    if "\n" not in text and "\\n" in text:
+        text = text.replace("\\n", "\n")
+    if text.startswith("@Microsoft.KeyVault"):
+        raise ValueError(f"{name} is an unresolved Key Vault reference; grant the app access to the secret")
+    matches = list(_PEM_BLOCK.finditer(text))
+    if not matches or _PEM_BLOCK.sub("", text).strip():
+        raise ValueError(f"{name} must hold only -----BEGIN {label}----- PEM blocks")
+    blocks = []
+    for match in matches:
+        if match.group(1) != label:
+            raise ValueError(f"{name} holds a {match.group(1)} where an unencrypted {label} is expected")
+        body = "".join(match.group(2).split())
+        try:
+            der = base64.b64decode(body, validate=True)
+        except ValueError:
+            raise ValueError(f"{name} has a PEM block whose body is not base64") from None
+        if _ED25519_OID_DER not in der:
+            raise ValueError(f"{name} holds a {label} that is not an ed25519 key")
+        lines = [body[i : i + 64] for i in range(0, len(body), 64)]
+        blocks.append("\n".join([f"-----BEGIN {label}-----", *lines, f"-----END {label}-----", ""]))
+    return blocks
+
+
+def _evidence_signing_key(name: str, value: str | None) -> str:
+    """One unencrypted PKCS#8 ed25519 private key PEM, or "" when unset."""
+    if not (value or "").strip():
+        return ""
+    blocks = _pem_blocks(name, value or "", "PRIVATE KEY")
+    if len(blocks) != 1:
+        raise ValueError(f"{name} must hold exactly one private key")
+    return blocks[0]
+
+
+def _evidence_public_keys(name: str, value: str | None) -> tuple[str, ...]:
+    """ed25519 public key PEMs, given as concatenated PEM blocks or as a JSON list of PEM strings."""
+    text = (value or "").strip()
+    if not text:
+        return ()
+    if text.startswith("["):
+        try:
+            items = json.loads(text)
+        except ValueError:
+            raise ValueError(f"{name} starts with '[' but is not a JSON list") from None
+        if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+            raise ValueError(f"{name} must be a JSON list of PEM strings")
+    else:
+        items = [text]
+    keys: list[str] = []
+    for item in items:
+        keys.extend(pem for pem in _pem_blocks(name, item, "PUBLIC KEY") if pem not in keys)
+    return tuple(keys)
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Every setting the app reads; secrets are marked so they never reach a log or a response."""
@@ -251,6 +317,11 @@ class Settings:
     acs_email_endpoint: str = ""
     acs_email_connection_string: str = field(default="", repr=False)
     realtime_price_table: str = ""
+
+    # evidence packs: the ed25519 signing key (PKCS#8 PEM, a Key Vault reference in Azure) and the public keys
+    # of retired signing keys, still trusted so packs signed before a rotation keep verifying.
+    evidence_signing_key: str = field(default="", repr=False)
+    evidence_retired_public_keys: tuple[str, ...] = ()
 
     health_check_timeout_seconds: float = 2.0
     max_body_bytes: int = 1024 * 1024
@@ -371,6 +442,11 @@ class Settings:
             connector_encryption_keys=_connector_keys(get("CONNECTOR_ENCRYPTION_KEYS")),
             connector_timeout_seconds=_connector_timeout(get("CONNECTOR_TIMEOUT_SECONDS")),
             # end integrations
+            # evidence packs
+            evidence_signing_key=_evidence_signing_key("EVIDENCE_SIGNING_KEY", get("EVIDENCE_SIGNING_KEY")),
+            evidence_retired_public_keys=_evidence_public_keys(
+                "EVIDENCE_RETIRED_PUBLIC_KEYS", get("EVIDENCE_RETIRED_PUBLIC_KEYS")
+            ),
         )
 
     def secret_values(self) -> tuple[str, ...]:
