@@ -30,7 +30,7 @@ from shared.evidence.format import BUNDLE_VERSION, SECTIONS, SIGNATURE_ALGORITHM
 from shared.evidence.keys import SigningKey
 from shared.platform import clock
 from shared.platform.errors import NotFound
-from shared.sessions.roi import SYSTEM_EVENT_TYPES
+from shared.results.roi import SYSTEM_EVENT_TYPES
 
 TOOL_STATUSES = frozenset({"success", "failed", "pending"})
 APPROVAL_DECISIONS = frozenset({"approved", "rejected", "pending"})

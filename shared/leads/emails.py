@@ -34,7 +34,7 @@ from shared.email.models import MAX_SUBJECT_LENGTH, EmailMessage, InvalidAddress
 from shared.leads.documents import clean_block, clean_line
 from shared.platform.errors import ServiceUnavailable, ValidationFailed
 from shared.platform.settings import Settings
-from shared.sessions import scoring as session_scoring
+from shared.results import scoring as session_scoring
 
 PRODUCT = "Tellgence"
 MAX_TRANSCRIPT_TURNS = 200

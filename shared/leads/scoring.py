@@ -4,7 +4,7 @@ Two bases, in order:
 
 1. **session** — when the lead names a finalized demo session, its stored results are the score:
    `results.leadScore.score` and `.tier` exactly as the sessions domain computed them from the session's own
-   facts (`shared.sessions.scoring`: engagement + intent + action + tool usage). The lead desk and the results
+   facts (`shared.results.scoring`: engagement + intent + action + tool usage). The lead desk and the results
    screen then agree. Stored results that are malformed are not trusted; the lead's own signals apply.
 2. **lead** — otherwise the lead's own signals, four components that sum to 0-100 (each rounded half up once):
 
@@ -26,7 +26,7 @@ Two bases, in order:
      other 4.
    * reachability (0-15): name 3, company 4, phone 5, a work email (not a free-mail domain) 3.
 
-Tier and label as for sessions: hot ≥ 70, warm ≥ 40, else cold (`shared.sessions.scoring.tier_for`).
+Tier and label as for sessions: hot ≥ 70, warm ≥ 40, else cold (`shared.results.scoring.tier_for`).
 Client-sent `score`, `tier` and `scoreLabel` are never read (documents drop them before they are stored).
 """
 
@@ -38,7 +38,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.sessions import scoring as session_scoring
+from shared.results import scoring as session_scoring
 
 MODEL_VERSION = "lead-score-v1"
 

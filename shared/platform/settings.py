@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import math
 import base64
 import json
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -144,6 +144,8 @@ def _signing_key(name: str, value: str | None) -> str:
     if key and len(key) < 32:
         raise ValueError(f"{name} must be at least 32 characters long")
     return key
+
+
 # integrations: connector secrets at rest and connector call bounds (strict: a malformed value names its setting)
 CONNECTOR_KEY_BYTES = 32
 MAX_CONNECTOR_TIMEOUT_SECONDS = 30.0

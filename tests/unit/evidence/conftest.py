@@ -16,7 +16,7 @@ FINALIZED_AT = "2026-03-02T10:15:00.000Z"
 def stored_session(scenario: str = "healthcare-intake", **overrides: Any) -> dict[str, Any]:
     """A session document shaped exactly as finalize stores it, with results computed by the real service."""
     from shared.catalog.service import scenario_or_400
-    from shared.sessions.service import compute_results
+    from shared.results.session import compute as compute_results
 
     doc: dict[str, Any] = {
         "id": "0f8e9d7c6b5a49382716a5b4c3d2e1f0",

@@ -8,7 +8,7 @@ import random
 import pytest
 
 from shared.leads import documents, merge, scoring
-from shared.sessions import scoring as session_scoring
+from shared.results import scoring as session_scoring
 from tests.unit.leads.support import NOW, contact_body, lead_body, mid_demo_body
 
 
