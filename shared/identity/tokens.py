@@ -1,21 +1,22 @@
-"""Clerk session JWT verification: RS256 only, keys from a PEM or a cached JWKS."""
+"""Clerk session JWT verification with PyJWT: RS256 only, keys from a PEM or a cached JWKS."""
 
 from __future__ import annotations
 
-import base64
-import json
 import threading
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from shared.platform.errors import Unauthorized
+from shared.platform.ids import is_valid_id
 from shared.platform.settings import Settings, get_settings
 
 CLOCK_SKEW_SECONDS = 60
 JWKS_MIN_REFRESH_SECONDS = 30
 JWKS_MAX_AGE_SECONDS = 3600
-JWKS_TIMEOUT_SECONDS = 5.0
+JWKS_TIMEOUT_SECONDS = 5
+# Clerk session tokens are well under 4 KiB; a longer header value is refused before parsing.
+MAX_TOKEN_LENGTH = 8192
 
 
 class InvalidToken(Unauthorized):
@@ -32,54 +33,59 @@ class OrgClaims:
     slug: str | None
 
 
-def _b64url_decode(segment: str) -> bytes:
-    try:
-        return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-    except (ValueError, TypeError) as exc:
-        raise InvalidToken("The bearer token is malformed") from exc
-
-
-def _json_segment(segment: str) -> dict[str, Any]:
-    try:
-        value = json.loads(_b64url_decode(segment))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidToken("The bearer token is malformed") from exc
-    if not isinstance(value, dict):
-        raise InvalidToken("The bearer token is malformed")
-    return value
-
-
 class _KeyStore:
-    """Verification keys by `kid`: the configured PEM, or a JWKS refreshed on an unknown kid."""
+    """Verification keys: the configured PEM (loaded once), or a JWKS through PyJWT's cached client.
+
+    An unknown `kid` refetches the JWKS at most once per JWKS_MIN_REFRESH_SECONDS, so tokens with
+    invented key ids cannot turn every request into a fetch from Clerk.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._source: tuple[str, str] | None = None
         self._pem_key: Any = None
-        self._jwks: dict[str, Any] = {}
-        self._fetched_at = 0.0
+        self._jwks_client: Any = None
+        self._refreshed_at = 0.0
 
     def key_for(self, kid: str | None, settings: Settings) -> Any:
         source = (settings.clerk_jwt_key, settings.clerk_jwks_url)
         with self._lock:
             if source != self._source:
-                self._source, self._pem_key, self._jwks, self._fetched_at = source, None, {}, 0.0
+                self._source, self._pem_key, self._jwks_client, self._refreshed_at = source, None, None, 0.0
             if settings.clerk_jwt_key:
                 if self._pem_key is None:
                     self._pem_key = _load_pem(settings.clerk_jwt_key)
                 return self._pem_key
             if not settings.clerk_jwks_url:
                 raise Unauthorized("Control-plane sign-in is not configured", code="auth_not_configured")
-            age = time.monotonic() - self._fetched_at
-            stale = age > JWKS_MAX_AGE_SECONDS
-            unknown = kid not in self._jwks and age > JWKS_MIN_REFRESH_SECONDS
-            if not self._jwks or stale or unknown:
-                self._jwks = _fetch_jwks(settings.clerk_jwks_url)
-                self._fetched_at = time.monotonic()
-            key = self._jwks.get(kid) if kid else (next(iter(self._jwks.values())) if len(self._jwks) == 1 else None)
+            if self._jwks_client is None:
+                from jwt import PyJWKClient
+
+                self._jwks_client = PyJWKClient(
+                    settings.clerk_jwks_url,
+                    cache_keys=False,
+                    lifespan=JWKS_MAX_AGE_SECONDS,
+                    timeout=JWKS_TIMEOUT_SECONDS,
+                )
+            key = self._find(kid, refresh=False)
+            if key is None and time.monotonic() - self._refreshed_at > JWKS_MIN_REFRESH_SECONDS:
+                key = self._find(kid, refresh=True)
         if key is None:
             raise InvalidToken("The bearer token was signed by an unknown key")
         return key
+
+    def _find(self, kid: str | None, *, refresh: bool) -> Any:
+        from jwt import PyJWKClientError
+
+        try:
+            keys = [jwk for jwk in self._jwks_client.get_jwk_set(refresh=refresh).keys if jwk.key_type == "RSA"]
+        except PyJWKClientError as exc:
+            raise Unauthorized("The signing keys cannot be fetched", code="jwks_unavailable") from exc
+        if refresh or not self._refreshed_at:
+            self._refreshed_at = time.monotonic()
+        if kid:
+            return next((jwk.key for jwk in keys if jwk.key_id == kid), None)
+        return keys[0].key if len(keys) == 1 else None
 
 
 def _load_pem(pem: str) -> Any:
@@ -92,67 +98,67 @@ def _load_pem(pem: str) -> Any:
     return key
 
 
-def _fetch_jwks(url: str) -> dict[str, Any]:
-    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicNumbers
-
-    from shared.platform.outbound import http_client
-
-    try:
-        response = http_client().get(url, timeout=JWKS_TIMEOUT_SECONDS)
-        response.raise_for_status()
-        document = response.json()
-    except Exception as exc:
-        raise Unauthorized("The signing keys cannot be fetched", code="jwks_unavailable") from exc
-    keys = {}
-    for jwk in document.get("keys", []):
-        if jwk.get("kty") != "RSA" or jwk.get("use", "sig") != "sig":
-            continue
-        numbers = RSAPublicNumbers(
-            int.from_bytes(_b64url_decode(jwk["e"]), "big"), int.from_bytes(_b64url_decode(jwk["n"]), "big")
-        )
-        keys[jwk.get("kid", "")] = numbers.public_key()
-    return keys
-
-
 _keys = _KeyStore()
 
 
-def verify_token(token: str, settings: Settings | None = None, *, now: float | None = None) -> dict[str, Any]:
-    """The claims of a Clerk session token whose signature, times, issuer and azp all check out."""
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import padding
+def verify_token(token: str, settings: Settings | None = None) -> dict[str, Any]:
+    """The claims of a Clerk session token whose signature, times, issuer and azp all check out (PyJWT)."""
+    import jwt
 
     settings = settings or get_settings()
     parts = token.split(".")
-    if len(parts) != 3 or not all(parts):
+    if len(parts) != 3 or not all(parts) or len(token) > MAX_TOKEN_LENGTH:
         raise InvalidToken("The bearer token is malformed")
-    header = _json_segment(parts[0])
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError as exc:
+        raise InvalidToken("The bearer token is malformed") from exc
     # Only RS256: `none`, HS256 keyed with the public key and every other algorithm are refused.
     if header.get("alg") != "RS256":
         raise InvalidToken("The bearer token must be signed with RS256")
-    key = _keys.key_for(header.get("kid"), settings)
+    kid = header.get("kid")
+    key = _keys.key_for(kid if isinstance(kid, str) else None, settings)
     try:
-        key.verify(_b64url_decode(parts[2]), f"{parts[0]}.{parts[1]}".encode(), padding.PKCS1v15(), hashes.SHA256())
-    except InvalidSignature as exc:
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=["RS256"],
+            issuer=settings.clerk_issuer or None,
+            leeway=CLOCK_SKEW_SECONDS,
+            options={"require": ["exp", "sub"], "verify_aud": False},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise InvalidToken("The bearer token has expired", code="token_expired") from exc
+    except jwt.MissingRequiredClaimError as exc:
+        if exc.claim == "exp":
+            raise InvalidToken("The bearer token has expired", code="token_expired") from exc
+        raise InvalidToken("The bearer token names no user") from exc
+    except jwt.ImmatureSignatureError as exc:
+        raise InvalidToken("The bearer token is not valid yet") from exc
+    except jwt.InvalidIssuerError as exc:
+        raise InvalidToken("The bearer token was issued by someone else") from exc
+    except jwt.InvalidSignatureError as exc:
         raise InvalidToken("The bearer token signature is not valid") from exc
-    claims = _json_segment(parts[1])
-    _check_claims(claims, settings, time.time() if now is None else now)
+    except jwt.PyJWTError as exc:
+        raise InvalidToken("The bearer token is malformed") from exc
+    _check_app_claims(claims, settings)
     return claims
 
 
-def _check_claims(claims: dict[str, Any], settings: Settings, now: float) -> None:
-    exp, nbf = claims.get("exp"), claims.get("nbf")
-    if not isinstance(exp, int | float) or now > exp + CLOCK_SKEW_SECONDS:
-        raise InvalidToken("The bearer token has expired", code="token_expired")
-    if isinstance(nbf, int | float) and now < nbf - CLOCK_SKEW_SECONDS:
-        raise InvalidToken("The bearer token is not valid yet")
-    if not isinstance(claims.get("sub"), str) or not claims["sub"]:
+def _check_app_claims(claims: dict[str, Any], settings: Settings) -> None:
+    """What PyJWT does not know about Clerk: a non-empty string subject and an azp of our front ends."""
+    if not is_valid_id(claims.get("sub")):
         raise InvalidToken("The bearer token names no user")
-    if settings.clerk_issuer and claims.get("iss") != settings.clerk_issuer:
-        raise InvalidToken("The bearer token was issued by someone else")
+    org = claims.get("o")
+    org_ids = [org.get("id") if isinstance(org, dict) else org, claims.get("org_id")]
+    if any(value is not None and not is_valid_id(value) for value in org_ids):
+        raise InvalidToken("The bearer token names a malformed organization")
     azp = claims.get("azp")
-    if azp and settings.frontend_urls and azp.rstrip("/") not in settings.frontend_urls:
+    if azp is None:
+        return
+    if not isinstance(azp, str):
+        raise InvalidToken("The bearer token is malformed")
+    if settings.frontend_urls and azp.rstrip("/") not in settings.frontend_urls:
         raise InvalidToken("The bearer token was issued to another application")
 
 
@@ -160,7 +166,7 @@ def org_claims(claims: dict[str, Any]) -> OrgClaims:
     """The organization claims: v2 (`o.id`, `o.rol`, `o.slg`) or v1 (`org_id`, `org_role`, `org_slug`)."""
     org = claims.get("o")
     if isinstance(org, dict) and org.get("id"):
-        return OrgClaims(str(org["id"]), _str_or_none(org.get("rol")), _str_or_none(org.get("slg")))
+        return OrgClaims(_str_or_none(org["id"]), _str_or_none(org.get("rol")), _str_or_none(org.get("slg")))
     return OrgClaims(
         _str_or_none(claims.get("org_id")), _str_or_none(claims.get("org_role")), _str_or_none(claims.get("org_slug"))
     )

@@ -9,7 +9,6 @@ import pytest
 from devhost.tokens import generate_private_key, session_claims, sign
 from shared.identity import tokens
 from shared.identity.tokens import verify_token
-from shared.platform import outbound
 from shared.platform.errors import Unauthorized
 from shared.platform.settings import Settings
 
@@ -29,7 +28,6 @@ def fresh_key_store(monkeypatch):
     monkeypatch.setattr(tokens, "_keys", tokens._KeyStore())
     monkeypatch.setattr(tokens, "JWKS_MIN_REFRESH_SECONDS", 0)
     yield
-    outbound.reset()
 
 
 def test_keys_are_fetched_once_and_refreshed_for_an_unknown_kid(httpserver):
@@ -47,6 +45,19 @@ def test_keys_are_fetched_once_and_refreshed_for_an_unknown_kid(httpserver):
         {"keys": [jwk(first, "k1"), jwk(second, "k2")]}
     )
     assert verify_token(sign(claims, second, kid="k2"), settings)["sub"] == "u"
+    assert len(httpserver.log) == 1
+
+
+def test_unknown_kids_refetch_the_jwks_at_most_once_per_interval(httpserver, monkeypatch):
+    monkeypatch.setattr(tokens, "JWKS_MIN_REFRESH_SECONDS", 3600)
+    known, rogue = generate_private_key(), generate_private_key()
+    httpserver.expect_request("/jwks").respond_with_json({"keys": [jwk(known, "k1")]})
+    settings = Settings(clerk_jwks_url=httpserver.url_for("/jwks"))
+    claims = session_claims(user_id="u", org_id=None, role=None)
+    assert verify_token(sign(claims, known, kid="k1"), settings)["sub"] == "u"
+    for index in range(5):
+        with pytest.raises(Unauthorized, match="unknown key"):
+            verify_token(sign(claims, rogue, kid=f"invented-{index}"), settings)
     assert len(httpserver.log) == 1
 
 
