@@ -61,6 +61,7 @@ def emulators(tmp_path_factory: pytest.TempPathFactory, signing_key: object) -> 
     from devhost.emulators import Emulators
     from devhost.provision import provision
     from devhost.tokens import public_pem
+    from shared.platform.store import metering
 
     running = Emulators(ROOT, tmp_path_factory.mktemp("emulators"), in_memory=True)
     running.start()
@@ -70,10 +71,12 @@ def emulators(tmp_path_factory: pytest.TempPathFactory, signing_key: object) -> 
     os.environ["COSMOS_DATABASE"] = f"test-{uuid.uuid4().hex[:12]}"
     os.environ["CLERK_JWT_KEY"] = public_pem(signing_key)
     reset_clients()
+    metering.enable()
     provision()
     try:
         yield running
     finally:
+        metering.enable(False)
         running.stop()
         os.environ.clear()
         os.environ.update(saved)
@@ -114,3 +117,16 @@ def tokens(emulators: object, signing_key: object) -> object:
     from tests.support.identity import TokenFactory
 
     return TokenFactory(signing_key, issuer=TEST_ENVIRONMENT["CLERK_ISSUER"], super_admin_user_id=SUPER_ADMIN_USER_ID)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The most store calls each operation made in this run, beside its budget."""
+    from tests.support import budgets
+
+    seen = budgets.observed()
+    if not seen:
+        return
+    table = budgets.budgets()
+    terminalreporter.section("store calls per request (most seen / budget)")
+    for operation_id in sorted(seen):
+        terminalreporter.write_line(f"{operation_id}: {seen[operation_id]} / {table.get(operation_id, '-')}")

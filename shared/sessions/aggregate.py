@@ -33,15 +33,16 @@ def is_expired(doc: Document) -> bool:
     return bool(expires_at) and clock.parse_iso(expires_at) <= clock.utc_now()
 
 
-def create(session: Document, handle: Document) -> None:
-    """Store a new session and its handle; if the handle cannot be written, the session is removed again."""
-    sessions.create(session)
+def create(session: Document, handle: Document) -> Document:
+    """Store a new session and its handle (returns the session as stored); no half-written session remains."""
+    stored = sessions.create(session)
     try:
         handles.create(handle)
     except ServiceError:
         with contextlib.suppress(ServiceError):
             sessions.delete(session["id"], session["tenantId"])
         raise
+    return stored
 
 
 def read_live(tenant_id: str, session_id: str) -> Document:

@@ -59,7 +59,7 @@ def run_intake_automation(session: Document, extracted: dict[str, Any]) -> list[
             doc["integrationOutcomes"] = kept + outcomes
             doc["bookingExceptions"] = doc.get("bookingExceptions", []) + exceptions
 
-        aggregate.update(session["tenantId"], session["id"], apply)
+        aggregate.update(session["tenantId"], session["id"], apply, loaded=session)
     return outcomes
 
 

@@ -206,8 +206,7 @@ def finalize(
             scenario, tenant_id, title=body.scenarioTitle, company=body.companyName, locale=None
         )
         doc.update(_finalized_fields(body, scenario, doc))
-        aggregate.create(doc, handle)
-        stored = doc
+        stored = aggregate.create(doc, handle)
     if is_healthcare_intake(scenario):
         automation.run_intake_automation(stored, extracted)
     results = stored["results"]

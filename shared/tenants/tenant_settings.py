@@ -137,8 +137,8 @@ def update_settings(actor: Principal, tenant_id: str, patch: dict[str, Any], *, 
     """Merge a patch into the tenant's settings and audit what changed."""
     from shared.tenants import service as directory
 
-    directory.ensure_tenant(tenant_id)
-    current = read_settings(tenant_id)
+    stored = directory.ensure_tenant(tenant_id).get("settings")
+    current = dict(stored) if isinstance(stored, dict) else {}
     settings = merged(current, patch)
     if settings != current:
         audit.update_audited(

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from tests.support import budgets
 from tests.support.contract import validate_response
 
 
@@ -73,10 +74,13 @@ class InProcessASGITransport(httpx.BaseTransport):
 
 
 class ContractClient(httpx.Client):
-    """Every response is validated against the contract before the test sees it.
+    """Every response is validated against the contract, and its store calls against the budget table.
 
     Each client has its own loopback address, so per-client rate limits start fresh in every test.
+    A test that races writers on purpose sets `check_budget = False` (lost races re-read and retry).
     """
+
+    check_budget = True
 
     def __init__(self, asgi_app: Callable, **kwargs: Any) -> None:
         address = f"127.{random.randint(1, 254)}.{random.randint(0, 255)}.{random.randint(1, 254)}"
@@ -97,4 +101,6 @@ class ContractClient(httpx.Client):
             response.content,
             conditional="if-none-match" in request.headers,
         )
+        if self.check_budget:
+            budgets.check(response.headers.get("x-correlation-id"))
         return response

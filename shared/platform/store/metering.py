@@ -6,7 +6,8 @@ trip, retries and query pages included, into the counter of the request being se
 is installed and nothing is counted.
 
 Calls made inside `amortized()` are counted apart: they fill a per-process cache or open a new
-rate-limit window, so they happen once per cache lifetime or window, not once per request. The
+rate-limit window, so they happen once per cache lifetime or window, not once per request. So are
+the SDK's own metadata reads (account, database, container, partition ranges), which it caches. The
 budget table in docs/ARCHITECTURE.md is about the rest, the calls every request makes.
 """
 
@@ -55,13 +56,15 @@ def client_options() -> dict[str, Any]:
     return {"raw_request_hook": _count} if _enabled else {}
 
 
-def _count(_request: Any) -> None:
+def _count(request: Any) -> None:
     counter = _current.get()
-    if counter is not None:
-        if counter._amortizing:
-            counter.amortized += 1
-        else:
-            counter.calls += 1
+    if counter is None:
+        return
+    # Account, database, container and partition-range reads are metadata the SDK caches per process.
+    if counter._amortizing or "/docs" not in request.http_request.url:
+        counter.amortized += 1
+    else:
+        counter.calls += 1
 
 
 @contextlib.contextmanager

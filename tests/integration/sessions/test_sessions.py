@@ -196,6 +196,7 @@ def test_the_snapshot_refuses_secrets(client):
 
 
 def test_twenty_concurrent_completed_steps_are_all_kept(client):
+    client.check_budget = False  # twenty writers race on one document: the losers re-read
     session = start_session(client)
     sid, headers = session["sessionId"], key_headers(session)
     client.get(f"/api/sessions/{sid}/state", headers=headers)
