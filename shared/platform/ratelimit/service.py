@@ -51,7 +51,8 @@ def effective_limit(operation: str, default: RateLimit) -> RateLimit:
 def _count(item_id: str, operation: str, window_start: int, ttl: int) -> int:
     """Add one to the window's counter: one server-side increment, plus a create when the window is new."""
     try:
-        return counters.increment(item_id, item_id, "count")["count"]
+        with metering.bookkeeping():
+            return counters.increment(item_id, item_id, "count")["count"]
     except NotFound:
         pass
     # The first request of a window (one per client and window, so amortized over the window).

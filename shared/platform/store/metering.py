@@ -23,11 +23,17 @@ from typing import Any
 
 @dataclass(slots=True)
 class CallCount:
-    """Round trips of one request: those on its own account and those amortized over many."""
+    """Round trips of one request: those on its own account and those amortized over many.
+
+    `writes` counts the data the request changed (creates, replaces, patches, deletes), leaving out
+    amortized bookkeeping such as rate-limit counters and directory caches.
+    """
 
     calls: int = 0
     amortized: int = 0
+    writes: int = 0
     _amortizing: int = field(default=0, repr=False)
+    _bookkeeping: int = field(default=0, repr=False)
 
 
 _enabled = False
@@ -60,11 +66,16 @@ def _count(request: Any) -> None:
     counter = _current.get()
     if counter is None:
         return
+    http_request = request.http_request
     # Account, database, container and partition-range reads are metadata the SDK caches per process.
-    if counter._amortizing or "/docs" not in request.http_request.url:
+    if counter._amortizing or "/docs" not in http_request.url:
         counter.amortized += 1
-    else:
-        counter.calls += 1
+        return
+    counter.calls += 1
+    if http_request.method in ("PUT", "PATCH", "DELETE") or (
+        http_request.method == "POST" and not http_request.headers.get("x-ms-documentdb-isquery")
+    ):
+        counter.writes += 0 if counter._bookkeeping else 1
 
 
 @contextlib.contextmanager
@@ -89,6 +100,19 @@ def amortized() -> Iterator[None]:
     finally:
         if counter is not None:
             counter._amortizing -= 1
+
+
+@contextlib.contextmanager
+def bookkeeping() -> Iterator[None]:
+    """Round trips in this block count as calls but not as data writes (rate-limit counters)."""
+    counter = _current.get()
+    if counter is not None:
+        counter._bookkeeping += 1
+    try:
+        yield
+    finally:
+        if counter is not None:
+            counter._bookkeeping -= 1
 
 
 def record(correlation_id: str, operation: str, count: CallCount) -> None:
