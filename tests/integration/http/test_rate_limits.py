@@ -94,3 +94,18 @@ def test_the_count_is_shared_across_processes(emulators):
     ]
     allowed = sum(int(process.communicate(timeout=60)[0].strip()) for process in processes)
     assert allowed == 4
+
+
+def test_rotating_the_forwarded_for_header_does_not_escape_the_limit(client, settings_env):
+    settings_env.setenv("RATE_LIMITS", "create_session=3/60")
+    reset_clients()
+    statuses = [
+        client.post(
+            "/api/sessions",
+            json={"scenarioId": "insurance-fnol"},
+            headers={"X-Forwarded-For": f"203.0.113.{attempt}"},
+        ).status_code
+        for attempt in range(6)
+    ]
+    assert statuses[:3] == [201, 201, 201]
+    assert set(statuses[3:]) == {429}

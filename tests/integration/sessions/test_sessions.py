@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 
@@ -310,3 +311,24 @@ def test_session_creation_is_rate_limited_per_client(client, settings_env):
     reset_clients()
     codes = [client.post("/api/sessions", json={"scenarioId": "insurance-fnol"}).status_code for _ in range(3)]
     assert codes == [201, 201, 429]
+
+
+def test_concurrent_identical_finalizes_answer_byte_identical_results(client):
+    client.check_budget = False  # the racing writers re-read after losing
+    session = start_session(client)
+    payload = finalize_payload(sessionId=session["sessionId"])
+    bodies: list[bytes] = []
+
+    def finalize() -> None:
+        response = client.post("/api/sessions/finalize", json=payload, headers=key_headers(session))
+        assert response.status_code == 200, response.text
+        bodies.append(json.dumps(response.json()["results"], sort_keys=True).encode())
+
+    threads = [threading.Thread(target=finalize) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(bodies) == 8 and len(set(bodies)) == 1
+    stored = client.get(f"/api/sessions/{session['sessionId']}/results", headers=key_headers(session)).json()
+    assert json.dumps(stored["results"] | {"isExpired": False}, sort_keys=True).encode() == bodies[0]
