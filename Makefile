@@ -23,8 +23,13 @@ $(NPM_STAMP): package.json package-lock.json
 local.settings.json: local.settings.sample.json
 	@test -f $@ || cp local.settings.sample.json $@
 
+# Ports are settable without editing files: make dev PORT=7072 COSMOS_PORT=8082
+PORT ?= 7071
+DEV_PORTS := --port $(PORT) $(if $(BLOB_PORT),--blob-port $(BLOB_PORT)) $(if $(QUEUE_PORT),--queue-port $(QUEUE_PORT)) \
+	$(if $(TABLE_PORT),--table-port $(TABLE_PORT)) $(if $(COSMOS_PORT),--cosmos-port $(COSMOS_PORT))
+
 dev: setup
-	$(PY) -m devhost dev
+	@$(PY) -m devhost dev $(DEV_PORTS)
 
 lint: setup
 	$(PY) -m ruff check .

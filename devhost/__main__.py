@@ -6,20 +6,22 @@ Each command is a `Command` in COMMANDS: a function adding its arguments and a f
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
 import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import uvicorn
 
-from devhost.emulators import Emulators
+from devhost.emulators import EmulatorError, Emulators, port_accepts
 from devhost.host import PROJECT_ROOT, DevHost
 from devhost.provision import provision
 from devhost.seed import run_seeders
@@ -56,7 +58,11 @@ def load_environment(root: Path = PROJECT_ROOT) -> None:
     start hosts that way, so they never read or write a developer's local.settings.json).
     """
     if os.environ.get("DEVHOST_LOCAL_SETTINGS", "").lower() != "none":
-        trust_dev_signing_key(root, ensure_local_settings(root))
+        from shared.platform.secrets import ensure_dev_encryption_keys
+
+        settings_path = ensure_local_settings(root)
+        trust_dev_signing_key(root, settings_path)
+        ensure_dev_encryption_keys(root, settings_path)
         load_local_settings(root / LOCAL_SETTINGS)
     refresh_clients()
 
@@ -72,12 +78,35 @@ def refresh_clients() -> None:
     reset_process_state()
 
 
-def emulator_ports(environ: Mapping[str, str]) -> dict[str, int]:
-    """The emulator ports named by AzureWebJobsStorage's endpoints and COSMOS_ENDPOINT (local defaults otherwise)."""
+def emulator_ports(environ: Mapping[str, str], overrides: Mapping[str, int | None] | None = None) -> dict[str, int]:
+    """The emulator ports: overrides, else AzureWebJobsStorage's endpoints and COSMOS_ENDPOINT, else defaults."""
     parts = dict(part.split("=", 1) for part in environ.get("AzureWebJobsStorage", "").split(";") if "=" in part)
     ports = {key: urlsplit(parts.get(key, "")).port or default for key, default in DEFAULT_STORAGE_PORTS.items()}
     ports["CosmosEndpoint"] = urlsplit(environ.get("COSMOS_ENDPOINT", "")).port or DEFAULT_COSMOS_PORT
+    ports.update({key: port for key, port in (overrides or {}).items() if port})
     return ports
+
+
+# What each port is and the make variable that moves it, for the one-line "port in use" message.
+PORT_NAMES = {
+    "API": "PORT",
+    "BlobEndpoint": "BLOB_PORT",
+    "QueueEndpoint": "QUEUE_PORT",
+    "TableEndpoint": "TABLE_PORT",
+    "CosmosEndpoint": "COSMOS_PORT",
+}
+
+
+def busy_port_message(ports: Mapping[str, int]) -> str | None:
+    """One line naming the first port something already listens on, and how to choose another; None if all are free."""
+    for name, port in ports.items():
+        if port_accepts(port):
+            variable = PORT_NAMES[name]
+            return (
+                f"make dev: port {port} ({name}) on {DEFAULT_HOST} is already in use; stop what holds it "
+                f"or choose another: make dev {variable}={port + 1}"
+            )
+    return None
 
 
 def build_host(root: Path = PROJECT_ROOT) -> DevHost:
@@ -139,12 +168,28 @@ def run_provision(args: argparse.Namespace) -> int:
 def configure_dev(parser: argparse.ArgumentParser) -> None:
     """Arguments of `dev`."""
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="API port on 127.0.0.1")
+    parser.add_argument("--blob-port", type=int, help="Azurite blob port (default: local.settings.json, else 10000)")
+    parser.add_argument("--queue-port", type=int, help="Azurite queue port (default 10001)")
+    parser.add_argument("--table-port", type=int, help="Azurite table port (default 10002)")
+    parser.add_argument("--cosmos-port", type=int, help="Cosmos emulator port (default 8081)")
 
 
 def run_dev(args: argparse.Namespace) -> int:
     """Emulators + provision + seed + serve, with cosmosdb-server supervised; Ctrl-C stops it all."""
     load_environment()
-    ports = emulator_ports(os.environ)
+    ports = emulator_ports(
+        os.environ,
+        {
+            "BlobEndpoint": args.blob_port,
+            "QueueEndpoint": args.queue_port,
+            "TableEndpoint": args.table_port,
+            "CosmosEndpoint": args.cosmos_port,
+        },
+    )
+    busy = busy_port_message({"API": args.port, **ports})
+    if busy:
+        print(busy, file=sys.stderr)
+        return 2
     emulators = Emulators(
         PROJECT_ROOT,
         PROJECT_ROOT / LOCAL_DATA_DIR,
@@ -154,7 +199,14 @@ def run_dev(args: argparse.Namespace) -> int:
         table_port=ports["TableEndpoint"],
         cosmos_port=ports["CosmosEndpoint"],
     )
-    with emulators:
+    try:
+        emulators.start()
+    except EmulatorError as exc:
+        print(f"make dev: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 2
+    with contextlib.ExitStack() as running:
+        running.callback(emulators.stop)
+        standin = running.enter_context(_realtime_standin())
         apply_environment(emulators.env())
         provision()
         run_seeders()
@@ -168,6 +220,8 @@ def run_dev(args: argparse.Namespace) -> int:
             print(f"Azurite blob   http://{DEFAULT_HOST}:{emulators.blob_port}/devstoreaccount1  (data in .local/)")
             print(f"Azurite queue  http://{DEFAULT_HOST}:{emulators.queue_port}/devstoreaccount1")
             print(f"Cosmos DB      {emulators.cosmos_endpoint}  (self-signed, in memory)")
+            if standin is not None:
+                print(f"Azure OpenAI   {standin.url}  (local stand-in of realtime client_secrets)")
             print(f"API            http://{DEFAULT_HOST}:{args.port}/  (contract: /api/openapi.json)")
             serve(host, DEFAULT_HOST, args.port)
         finally:
@@ -175,6 +229,23 @@ def run_dev(args: argparse.Namespace) -> int:
             stop_supervisor.set()
             supervisor.join(SUPERVISOR_JOIN_SECONDS)
     return 0
+
+
+@contextlib.contextmanager
+def _realtime_standin() -> Iterator[Any]:
+    """The loopback stand-in of Azure OpenAI realtime credentials, when no endpoint is configured locally."""
+    from devhost import realtime_standin
+    from shared.platform.settings import get_settings
+
+    if not realtime_standin.should_run(get_settings()):
+        yield None
+        return
+    handle = realtime_standin.start(deployment=get_settings().azure_openai_deployment_realtime)
+    try:
+        apply_environment(handle.env())
+        yield handle
+    finally:
+        handle.stop()
 
 
 def supervise_cosmos(emulators: Emulators, stop: threading.Event) -> None:
