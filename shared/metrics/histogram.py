@@ -7,12 +7,13 @@ adding their bucket counts, exactly (integers), associatively and commutatively.
 
 Range. Tracked values are [MIN_TRACKED, MAX_TRACKED] = [1, 3 600 000] (1 ms .. 1 h when the unit is ms): at most
 MAX_BUCKETS (757) buckets, so a histogram's JSON stays a few KB whatever the traffic. Values below 1 are counted in
-a zero bucket (read back as the smallest value seen); values above 1 h are counted in the last bucket.
+a zero bucket (read back as 0); values above 1 h are counted in the last bucket.
 
 Quantiles. `quantile(q)` estimates the lower nearest-rank quantile: the element at index floor(q · (n - 1)) of the
 sorted sample. For such an element x in the tracked range the estimate e satisfies |e - x| ≤ α·x (plus float
-rounding); the estimate is clamped to the exact min and max, which only brings it closer. Below 1 the error is
-absolute and < 1; above 1 h it is unbounded (the estimate is at most the exact max).
+rounding); the estimate is clamped to the exact min and max, which only brings it closer, and the first and last
+ranks read the exact min and max. Below 1 the error is absolute and < 1; above 1 h it is unbounded (the
+estimate is at most the exact max).
 
 The mean is exact to 1/1000 of the unit: the sum is kept as an integer count of thousandths so merges stay exact.
 
@@ -122,6 +123,10 @@ class Histogram:
         if self.count == 0:
             return None
         rank = quantile_rank(q, self.count)
+        if rank == 0:
+            return self.minimum
+        if rank == self.count - 1:
+            return self.maximum
         seen = self.zero_count
         estimate = 0.0
         if seen <= rank:
