@@ -31,7 +31,6 @@ default TTL, e.g. -1, for the per-item `ttl` to count); the total never expires.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -159,6 +158,8 @@ def key_from_id(document_id: str) -> RollupKey:
 
 def hour_keys(start: datetime, end: datetime) -> list[RollupKey]:
     """The hour documents overlapping [start, end), oldest first: one per hour of the window."""
+    if _utc(start) >= _utc(end):
+        return []
     moment = _utc(start).replace(minute=0, second=0, microsecond=0)
     end = _utc(end)
     keys = []
@@ -170,6 +171,8 @@ def hour_keys(start: datetime, end: datetime) -> list[RollupKey]:
 
 def day_keys(start: datetime, end: datetime) -> list[RollupKey]:
     """The day documents overlapping [start, end), oldest first: one per day of the window."""
+    if _utc(start) >= _utc(end):
+        return []
     moment = _utc(start).replace(hour=0, minute=0, second=0, microsecond=0)
     end = _utc(end)
     keys = []
@@ -257,7 +260,7 @@ def apply(event: MetricEvent, doc: dict[str, Any], *, now: datetime) -> Applied:
         return Applied(doc, "stale")
     if event_mark(event.id) in doc["applied"]:
         return Applied(doc, "duplicate")
-    result = copy.deepcopy(doc)
+    result = _copy(doc)
     _count(result, event)
     result["applied"][event_mark(event.id)] = occurred
     _prune(result, now_ms)
@@ -349,6 +352,18 @@ def _check_document(doc: dict[str, Any]) -> None:
         raise ValueError("not a rollup document")
     if doc.get("schemaVersion") != SCHEMA_VERSION:
         raise ValueError(f"rollup document schema version {doc.get('schemaVersion')!r} is not {SCHEMA_VERSION}")
+
+
+def _copy(doc: dict[str, Any]) -> dict[str, Any]:
+    # Copies exactly what _count and _prune change; histogram JSON is shared because it is replaced, never edited.
+    result = dict(doc)
+    for name in ("counters", *GAUGES, "applied"):
+        result[name] = dict(doc[name])
+    result["scenarios"] = {
+        scenario_id: {"counters": dict(part["counters"]), "latency": part["latency"]}
+        for scenario_id, part in doc["scenarios"].items()
+    }
+    return result
 
 
 def _increments(event: MetricEvent) -> dict[str, int]:
