@@ -35,6 +35,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any, Literal, NamedTuple
 
 from shared.metrics.histogram import Histogram
@@ -139,6 +140,7 @@ def day_key(moment: datetime) -> RollupKey:
     return RollupKey("day", _utc(moment).strftime("%Y-%m-%d"))
 
 
+@lru_cache(maxsize=4096)  # pure, and asked on every apply
 def key_from_id(document_id: str) -> RollupKey:
     """The key of a rollup document id; ValueError for anything else."""
     if document_id == "total":
@@ -477,7 +479,8 @@ def _prune(doc: dict[str, Any], now_ms: int) -> None:
         # Just above the newest id that must go, so ids sharing its time go too: a kept id is never below the mark.
         watermark = max(watermark, times[len(times) - MAX_APPLIED_IDS - 1] + 1)
     doc["watermark"] = watermark
-    doc["applied"] = {mark: moment for mark, moment in applied.items() if moment >= watermark}
+    if applied and min(applied.values()) < watermark:
+        doc["applied"] = {mark: moment for mark, moment in applied.items() if moment >= watermark}
 
 
 def _numbers(doc: dict[str, Any]) -> dict[str, int]:
