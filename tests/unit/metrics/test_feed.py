@@ -31,6 +31,7 @@ from shared.metrics.feed import (
     sse_batch,
     wants_event_stream,
 )
+from shared.metrics.models import FeedQuery
 from shared.platform.clock import parse_iso
 from shared.platform.errors import BadRequest, Conflict
 from tests.support.contract import validate_response
@@ -216,6 +217,18 @@ def test_parse_cursor() -> None:
         parse_cursor(None, "yesterday")
     with pytest.raises(BadRequest):
         parse_cursor(None, datetime(2025, 1, 1))
+
+
+def test_feed_query_takes_only_date_times() -> None:
+    assert FeedQuery().since is None
+    assert FeedQuery(since="2025-03-03T09:00:00.123Z").since == T0 + timedelta(milliseconds=123)
+    assert FeedQuery(since="2025-03-03T10:00:00+01:00").since == T0
+    assert FeedQuery(since="2025-03-03T09:00:00").since == T0  # no offset means UTC
+    for bad in ("2025-03-03", "1741000000", "soon", "2025-03-03T25:00:00Z", "2025-03-03T09:00:00Z" + " " * 40):
+        with pytest.raises(ValidationError):
+            FeedQuery(since=bad)
+    with pytest.raises(ValidationError):
+        FeedQuery(since=1_741_000_000)
 
 
 def test_a_cursor_from_a_feed_that_restarted_reads_from_the_start() -> None:

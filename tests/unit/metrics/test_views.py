@@ -13,8 +13,9 @@ import pytest
 from shared.catalog import content
 from shared.metrics import views
 from shared.metrics.histogram import RELATIVE_ACCURACY
-from shared.metrics.models import MetricEvent
+from shared.metrics.models import LEAD_STATUSES, LEAD_TIERS, PILOT_STATUSES, MetricEvent, TrendsQuery
 from shared.metrics.rollups import day_key, hour_key, last_days, last_hours
+from shared.platform.clock import iso
 from tests.support.contract import load_contract, validate_schema
 from tests.unit.metrics.events import Store, event, scripted
 
@@ -200,7 +201,7 @@ def test_trends(world, window: str, resolution: str, buckets: int) -> None:
     assert body["tenantId"] == "t1" and body["resolution"] == resolution
     keys = last_hours(NOW, buckets) if resolution == "hour" else last_days(NOW, buckets)
     series = body["series"]
-    assert [point["t"] for point in series["callsByHour"]] == [views.iso(key.start) for key in keys]
+    assert [point["t"] for point in series["callsByHour"]] == [iso(key.start) for key in keys]
     for index, key in enumerate(keys):
         started = of(items, "t1", "session.started", [key])
         assert series["callsByHour"][index]["value"] == len(started)
@@ -215,7 +216,7 @@ def test_scenario_health(world) -> None:
     catalog = content.scenarios()
     assert [row["scenarioId"] for row in body["rows"]] == list(catalog)
     hours = last_hours(NOW, 24)
-    assert body["windowStart"] == views.iso(hours[0].start) and body["windowEnd"] == views.iso(NOW)
+    assert body["windowStart"] == iso(hours[0].start) and body["windowEnd"] == iso(NOW)
     for row in body["rows"]:
         sid = row["scenarioId"]
         assert row["scenarioTitle"] == catalog[sid]["title"] and row["industry"] == catalog[sid]["industry"]
@@ -288,14 +289,14 @@ def test_pipeline(world) -> None:
     assert body["leads"] == {
         "total": len(of(items, "t1", "lead.created")),
         "last7d": len(of(items, "t1", "lead.created", last_days(NOW, 7))),
-        "byStatus": {status: by_status[status] for status in views.LEAD_STATUSES},
-        "byTier": {tier: by_tier[tier] for tier in views.LEAD_TIERS},
+        "byStatus": {status: by_status[status] for status in LEAD_STATUSES},
+        "byTier": {tier: by_tier[tier] for tier in LEAD_TIERS},
     }
     assert body["pilots"] == {
         "total": sum(item.previousStatus is None for item in of(items, "t1", "pilot.moved")),
         "activeOrSetup": pilots["active"] + pilots["setup"],
         "converted": pilots["converted"],
-        "byStatus": {status: pilots[status] for status in views.PILOT_STATUSES},
+        "byStatus": {status: pilots[status] for status in PILOT_STATUSES},
     }
     assert sum(body["leads"]["byStatus"].values()) == body["leads"]["total"]
 
@@ -430,3 +431,12 @@ def test_gauges_below_zero_read_as_zero() -> None:
     body = check("/api/cp/metrics/pipeline", views.pipeline(store.list(), tenant_id="t1", now=NOW))
     assert body["leads"]["byStatus"]["new"] == 0 and body["leads"]["byStatus"]["contacted"] == 1
     assert views.overview(store.list(), tenant_id="t1", now=NOW)["exceptionsOpen"] == 0
+
+
+def test_trends_query_takes_the_contract_windows() -> None:
+    contract_windows = load_contract()["paths"]["/api/cp/metrics/trends"]["get"]["parameters"][0]["schema"]["enum"]
+    assert sorted(views.TREND_WINDOWS) == sorted(contract_windows)
+    assert TrendsQuery().window == "24h"
+    assert TrendsQuery(window="7d").window == "7d"
+    with pytest.raises(ValueError):
+        TrendsQuery(window="1y")
