@@ -1,0 +1,1 @@
+"""Metrics: rollups, latency histograms, dashboard views, the session feed and public SLOs."""
