@@ -9,6 +9,8 @@ from functools import lru_cache
 
 APP_NAME = "Tellgence API"
 APP_VERSION = "1.0.0"
+# operability: what an app setting holds when App Service could not resolve its Key Vault reference.
+KEY_VAULT_REFERENCE_PREFIX = "@Microsoft.KeyVault("
 
 
 def _flag(value: str | None, default: bool = False) -> bool:
@@ -102,6 +104,10 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     csrf_cookie_name: str = "csrf_token"
 
+    # operability
+    applicationinsights_connection_string: str = ""
+    applicationinsights_authentication_string: str = ""
+
     @property
     def is_local(self) -> bool:
         """True for the developer's machine and the test suite, never in Azure."""
@@ -111,6 +117,32 @@ class Settings:
     def azure_openai_configured(self) -> bool:
         """Whether realtime credentials can be minted at all."""
         return bool(self.azure_openai_endpoint)
+
+    # operability
+    @property
+    def telemetry_enabled(self) -> bool:
+        """Whether traces are exported: only where Application Insights is configured."""
+        return bool(self.applicationinsights_connection_string)
+
+    @property
+    def control_plane_auth_problem(self) -> str | None:
+        """Why control-plane sign-in must be refused outside local mode, or None when it can work."""
+        if self.is_local:
+            return None
+        if not self.clerk_issuer:
+            # An empty issuer would otherwise skip the iss check: any Clerk instance's tokens would pass.
+            return "CLERK_ISSUER is not set: control-plane sign-in is refused until it names the Clerk issuer"
+        if not (self.clerk_jwt_key or self.clerk_jwks_url):
+            return "Neither CLERK_JWKS_URL nor CLERK_JWT_KEY is set: control-plane tokens cannot be verified"
+        return None
+
+    def unresolved_key_vault_references(self) -> tuple[str, ...]:
+        """Fields still holding a literal `@Microsoft.KeyVault(...)`: the platform could not resolve the secret."""
+        return tuple(
+            f.name
+            for f in fields(self)
+            if isinstance(value := getattr(self, f.name), str) and value.lstrip().startswith(KEY_VAULT_REFERENCE_PREFIX)
+        )
 
     def rate_limit_for(self, operation: str) -> tuple[int, int] | None:
         """An override of one operation's (limit, window seconds), when configured."""
@@ -166,6 +198,9 @@ class Settings:
             realtime_price_table=get("REALTIME_PRICE_TABLE") or "",
             health_check_timeout_seconds=_float(get("HEALTH_CHECK_TIMEOUT_SECONDS"), 2.0),
             max_body_bytes=_int(get("MAX_BODY_BYTES"), 1024 * 1024),
+            # operability
+            applicationinsights_connection_string=(get("APPLICATIONINSIGHTS_CONNECTION_STRING") or "").strip(),
+            applicationinsights_authentication_string=(get("APPLICATIONINSIGHTS_AUTHENTICATION_STRING") or "").strip(),
         )
 
     def secret_values(self) -> tuple[str, ...]:
