@@ -22,6 +22,7 @@ from typing import Any
 
 import azure.functions as func
 
+from shared.platform import telemetry
 from shared.platform.errors import PayloadTooLarge, ServiceError, ValidationFailed
 from shared.platform.http.auth import PUBLIC, AuthMode
 from shared.platform.http.cookies import parse_cookies
@@ -106,6 +107,7 @@ def _dispatch(
 ) -> func.HttpResponse:
     started = time.perf_counter()
     correlation_id = _correlation_id(req.headers.get(CORRELATION_HEADER))
+    span = telemetry.operation_span(handler.__name__, correlation_id, method=req.method)
     try:
         request = _build_request(req, correlation_id)
         if limiter is not None:
@@ -114,6 +116,7 @@ def _dispatch(
             ratelimit.hit(limiter[0], request.client_ip, limiter[1])
         # Who is calling is settled before anything about the input is revealed.
         request.principal = auth.authenticate(request)
+        span.set_tenant(request.principal)
         if query_model is not None:
             request.query = _validate(query_model, request.query, "query")
         if body_model is not None:
@@ -124,12 +127,14 @@ def _dispatch(
         if error_fields is not None and exc.status == 400:
             exc.fields = {**error_fields(exc), **exc.fields}
         response = _error_response(exc)
-    except Exception:
+    except Exception as exc:
+        span.record_exception(exc)
         logger.exception("unhandled error in %s %s correlation_id=%s", req.method, _path_of(req.url), correlation_id)
         response = _json_response({"error": "internal_error", "message": f"Unexpected error ({correlation_id})"}, 500)
     response.headers[CORRELATION_HEADER] = correlation_id
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Cache-Control", "no-store")
+    span.end(response.status_code)
     logger.info(
         "%s %s -> %s in %.1f ms correlation_id=%s",
         req.method,
