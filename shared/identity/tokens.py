@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from shared.platform.errors import Unauthorized
+from shared.platform.errors import ServiceUnavailable, Unauthorized
 from shared.platform.settings import Settings, get_settings
 
 CLOCK_SKEW_SECONDS = 60
@@ -124,6 +124,8 @@ def verify_token(token: str, settings: Settings | None = None, *, now: float | N
     from cryptography.hazmat.primitives.asymmetric import padding
 
     settings = settings or get_settings()
+    if problem := settings.control_plane_auth_problem:
+        raise ServiceUnavailable(problem, code="auth_not_configured")
     parts = token.split(".")
     if len(parts) != 3 or not all(parts):
         raise InvalidToken("The bearer token is malformed")
