@@ -831,8 +831,9 @@ var logAlerts = [
     name: 'http-5xx-rate'
     severity: 1
     title: 'API 5xx rate'
+    // itemCount: with sampling, one stored request stands for itemCount requests.
     description: 'More than ${alertHttp5xxPercent}% of the API requests of the last 15 minutes failed with a 5xx (at least ${alertHttp5xxMinimumRequests} requests).'
-    query: 'requests | where name !in (${probeOperationIds}) | summarize total = count(), failed = countif(toint(resultCode) >= 500) | where total >= ${alertHttp5xxMinimumRequests} and failed * 100.0 / total > ${alertHttp5xxPercent}'
+    query: 'requests | where name !in (${probeOperationIds}) | summarize total = sum(itemCount), failed = sumif(itemCount, toint(resultCode) >= 500) | where total >= ${alertHttp5xxMinimumRequests} and failed * 100.0 / total > ${alertHttp5xxPercent}'
   }
   {
     name: 'readiness'

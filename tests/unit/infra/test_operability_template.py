@@ -274,7 +274,7 @@ def test_the_readiness_alert_also_sees_failed_readiness_requests() -> None:
 
 def test_the_5xx_alert_is_a_rate_over_api_requests() -> None:
     query = log_alerts()["http-5xx-rate"]
-    assert "toint(resultCode) >= 500" in query
+    assert "sumif(itemCount, toint(resultCode) >= 500)" in query and "sum(itemCount)" in query
     assert "${alertHttp5xxPercent}" in query and "${alertHttp5xxMinimumRequests}" in query
     assert "probeOperationIds" in query
     for operation_id in ("getRootReadiness", "getReadiness", "getHealth"):
