@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
@@ -207,8 +208,10 @@ def run_checks(settings: Settings | None = None) -> list[CheckResult]:
     """Run every dependency check concurrently, each bounded by the health-check timeout."""
     settings = settings or get_settings()
     results = [check_configuration(settings)]
+    # Each check runs in the caller's context, so its storage calls are traced under the request's span.
     futures: dict[str, Future[CheckResult]] = {
-        name: _pool().submit(check, settings) for name, check in DEPENDENCY_CHECKS.items()
+        name: _pool().submit(contextvars.copy_context().run, check, settings)
+        for name, check in DEPENDENCY_CHECKS.items()
     }
     deadline = time.monotonic() + settings.health_check_timeout_seconds
     for name, future in futures.items():

@@ -1,7 +1,8 @@
 """Traces captured by an in-memory exporter: one span per operation and per job, dependencies nested under it.
 
-Tracing is switched on for this module only (telemetry.enable_tracing with SDK providers, the path
-configure() takes with Azure Monitor), then off again, so the rest of the suite runs untraced.
+Tracing is switched on for this module only (tests/support/tracing.py: telemetry.enable_tracing
+with SDK providers, what configure() does with Azure Monitor's), then off again, so the rest of the
+suite runs untraced.
 """
 
 from __future__ import annotations
@@ -14,10 +15,7 @@ import azure.functions as func
 import pytest
 from azure.functions.queue import QueueMessage
 from azure.functions.timer import TimerRequest
-from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import InMemoryMetricReader
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 from pytest_httpserver import HTTPServer
@@ -26,6 +24,7 @@ from shared.platform import outbound, telemetry
 from shared.platform.errors import NotFound
 from shared.platform.http.adapter import operation
 from shared.platform.http.request import Request
+from tests.support import tracing
 from tests.support.fake_storage import FakeStorageAccount
 
 ACCOUNT = FakeStorageAccount(containers={"evidence"}, queues={"emails": 0})
@@ -89,16 +88,8 @@ def nightly(timer: func.TimerRequest) -> None:
 
 @pytest.fixture(scope="module")
 def exporter() -> Iterator[InMemorySpanExporter]:
-    spans = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(spans))
-    metrics = InMemoryMetricReader()
-    outbound.reset()
-    telemetry.enable_tracing(provider, MeterProvider(metric_readers=[metrics]))
-    spans.metrics = metrics  # type: ignore[attr-defined]
-    yield spans
-    telemetry.disable_tracing()
-    outbound.reset()
+    yield tracing.start()
+    tracing.stop()
 
 
 @pytest.fixture
@@ -115,19 +106,12 @@ def call(name: str, route: dict[str, str] | None = None, headers: dict[str, str]
 
 
 def named(spans: InMemorySpanExporter, name: str) -> ReadableSpan:
-    (span,) = [span for span in spans.get_finished_spans() if span.name == name]
+    (span,) = tracing.named(name)
     return span
 
 
 def descendants(spans: InMemorySpanExporter, root: ReadableSpan) -> list[ReadableSpan]:
-    """Every span under `root`, at any depth."""
-    found, frontier = [], {root.context.span_id}
-    pending = [span for span in spans.get_finished_spans() if span is not root]
-    while frontier:
-        children = [span for span in pending if span.parent and span.parent.span_id in frontier]
-        found += children
-        frontier = {span.context.span_id for span in children}
-    return found
+    return tracing.descendants(root)
 
 
 def test_an_operation_is_one_server_span_named_by_its_operation_id(spans, httpserver: HTTPServer) -> None:
@@ -237,7 +221,7 @@ def test_a_timer_job_is_traced_too(spans) -> None:
 def test_gauges_reach_the_meter(spans) -> None:
     telemetry.record_gauge("tellgence.poison_queue.depth", 4, {"queue": "emails-poison"})
 
-    data = spans.metrics.get_metrics_data()  # type: ignore[attr-defined]
+    data = tracing.METRICS.get_metrics_data()
     points = [
         (metric.name, point.value, dict(point.attributes))
         for resource in data.resource_metrics
