@@ -39,8 +39,16 @@ REPLACED_BY_IDENTITY: dict[str, str] = {
 }
 
 # Values tried, in order, when probing which field a variable feeds; a parser that validates its
-# input (a URL, a number, a flag) may refuse or ignore the first and take a later one.
-_PROBES = ("sync-settings-probe-{name}", "https://sync-settings-probe.invalid/{name}", "7", "true")
+# input (a URL, a number, a flag, a 32-byte key in base64 or hex) may refuse or ignore the first and
+# take a later one. A field no probe reaches can name its variable: field(metadata={"env": "NAME"}).
+_PROBES = (
+    "sync-settings-probe-{name}",
+    "https://sync-settings-probe.invalid/{name}",
+    "7",
+    "true",
+    "c3luYy1zZXR0aW5ncy1wcm9iZS0zMi1ieXRlLWtleSE=",
+    "73796e632d73657474696e67732d70726f62652d33322d627974652d6b657921",
+)
 
 
 class SettingsProbeError(RuntimeError):
@@ -102,7 +110,9 @@ def env_names_by_field() -> dict[str, set[str]]:
     """Settings field -> the environment variables whose value changes it."""
     settings_class = _settings_class()
     baseline = settings_class.from_env({})
-    mapping: dict[str, set[str]] = {f.name: set() for f in fields(settings_class)}
+    mapping: dict[str, set[str]] = {
+        f.name: {f.metadata["env"]} if "env" in f.metadata else set() for f in fields(settings_class)
+    }
     for name in env_names_read():
         for probe in _PROBES:
             try:
@@ -130,8 +140,8 @@ def secret_env_names() -> list[str]:
         names |= by_field[f.name]
     if unmapped:
         raise SettingsProbeError(
-            f"cannot tell which environment variable feeds the secret field(s) {unmapped}: "
-            "read each one with env.get('NAME') in Settings.from_env"
+            f"cannot tell which environment variable feeds the secret field(s) {unmapped}: read each one "
+            "with env.get('NAME') in Settings.from_env, or name it: field(repr=False, metadata={'env': 'NAME'})"
         )
     return sorted(names)
 

@@ -225,6 +225,39 @@ def test_a_new_secret_field_is_picked_up_without_editing_the_generator(
     assert sync.main(["--check", "--output", str(target)]) == 0
 
 
+@dataclass(frozen=True, slots=True)
+class SettingsWithAStrictKey(Settings):
+    """A secret whose parser refuses anything but a 32-byte base64 key, and one named by metadata only."""
+
+    signing_key: bytes = field(default=b"", repr=False)
+    webhook_secret: str = field(default="", repr=False, metadata={"env": "OUTBOUND_WEBHOOK_SECRET"})
+
+    @classmethod
+    def from_env(cls, env):
+        import base64
+        import binascii
+
+        base = Settings.from_env(env)
+        raw = env.get("EVIDENCE_SIGNING_KEY") or ""
+        try:
+            key = base64.b64decode(raw, validate=True) if raw else b""
+        except binascii.Error as exc:
+            raise ValueError("EVIDENCE_SIGNING_KEY must be base64") from exc
+        if raw and len(key) != 32:
+            raise ValueError("EVIDENCE_SIGNING_KEY must hold 32 bytes")
+        values = {f.name: getattr(base, f.name) for f in fields(Settings)}
+        return cls(**values, signing_key=key)
+
+
+def test_a_secret_with_a_strict_parser_or_a_named_variable_is_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    sync = settings_sync()
+    monkeypatch.setattr(sync, "_settings_class", lambda: SettingsWithAStrictKey)
+
+    secrets = sync.expected_document()["keyVaultSecretSettings"]
+
+    assert {"EVIDENCE_SIGNING_KEY", "OUTBOUND_WEBHOOK_SECRET"} <= set(secrets)
+
+
 def test_a_secret_no_variable_feeds_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     @dataclass(frozen=True, slots=True)
     class Unreadable(Settings):
