@@ -20,3 +20,5 @@ def probe_operability(timer: func.TimerRequest) -> None:
     from shared.health import service as health
 
     health.report_operability()
+    # The gauges must leave before Flex Consumption stops an idle instance (the reader exports every 60 s).
+    telemetry.flush()

@@ -40,6 +40,7 @@ _UNUSED_INSTRUMENTATIONS = ("django", "fastapi", "flask", "psycopg2")
 _configured = False
 _tracer: Any = None  # an opentelemetry Tracer while tracing is on, else None
 _meter: Any = None
+_providers: tuple[Any, ...] = ()
 _gauges: dict[str, Any] = {}
 _httpx_instrumentor: Any = None
 
@@ -155,7 +156,7 @@ def enable_tracing(tracer_provider: TracerProvider, meter_provider: MeterProvide
 
 def disable_tracing() -> None:
     """Stop tracing in this process: spans become no-ops again (tests)."""
-    global _tracer, _meter, _httpx_instrumentor
+    global _tracer, _meter, _httpx_instrumentor, _providers
     if _httpx_instrumentor is not None:
         _httpx_instrumentor.uninstrument()
         _httpx_instrumentor = None
@@ -164,11 +165,21 @@ def disable_tracing() -> None:
 
         azure_settings.tracing_implementation = None
     _tracer = _meter = None
+    _providers = ()
     _gauges.clear()
 
 
+def flush(timeout_millis: int = 10_000) -> None:
+    """Export what is buffered now: a job's instance may be stopped before the periodic export runs."""
+    for provider in _providers:
+        force_flush = getattr(provider, "force_flush", None)
+        if force_flush is not None:
+            force_flush(timeout_millis)
+
+
 def _activate(tracer_provider: Any, meter_provider: Any) -> None:
-    global _tracer, _meter
+    global _tracer, _meter, _providers
+    _providers = tuple(provider for provider in (tracer_provider, meter_provider) if provider is not None)
     _tracer = tracer_provider.get_tracer(INSTRUMENTATION_NAME, APP_VERSION)
     _meter = meter_provider.get_meter(INSTRUMENTATION_NAME, APP_VERSION) if meter_provider is not None else None
     _gauges.clear()

@@ -232,6 +232,20 @@ def test_gauges_reach_the_meter(spans) -> None:
     assert ("tellgence.poison_queue.depth", 4, {"queue": "emails-poison"}) in points
 
 
+def test_the_probe_flushes_its_gauges_before_the_instance_may_stop(spans, monkeypatch: pytest.MonkeyPatch) -> None:
+    from blueprints.jobs import operability
+    from shared.health import service as health
+
+    flushed: list[int] = []
+    monkeypatch.setattr(health, "report_operability", lambda: telemetry.record_gauge("tellgence.readiness", 1))
+    monkeypatch.setattr(tracing.METRICS, "force_flush", lambda timeout_millis=0: flushed.append(timeout_millis) or True)
+
+    operability.probe_operability(TimerRequest(past_due=False))
+
+    assert flushed, "the meter provider was not flushed"
+    assert named(spans, "probe_operability").attributes["tellgence.trigger"] == "timer"
+
+
 def test_the_current_operation_is_reachable_from_a_service(spans) -> None:
     with telemetry.job_span("outer", trigger="timer"):
         telemetry.current_operation().set_tenant("t-from-service")
