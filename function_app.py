@@ -3,9 +3,9 @@
 import azure.functions as func
 
 import blueprints
-from shared.platform.telemetry import configure_logging
+from shared.platform import telemetry
 
-configure_logging()
+telemetry.configure()
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 

@@ -30,6 +30,7 @@ BLUEPRINTS: tuple[str, ...] = (
     "blueprints.jobs.bookings",
     "blueprints.jobs.emails",
     "blueprints.jobs.retention",
+    "blueprints.jobs.operability",
 )
 
 

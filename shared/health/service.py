@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextvars
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -10,10 +12,17 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from shared.platform import clock
+from shared.platform import clock, telemetry
+from shared.platform.errors import ServiceUnavailable
 from shared.platform.settings import Settings, get_settings
 
 _PROCESS_STARTED = time.monotonic()
+logger = logging.getLogger("tellgence.health")
+
+# Gauges the operability probe records; the alerts of infra/main.bicep query them by these names.
+READINESS_GAUGE = "tellgence.readiness"
+POISON_DEPTH_GAUGE = "tellgence.poison_queue.depth"
+POISON_SUFFIX = "-poison"
 
 # A dependency that hangs keeps its thread until the SDK's own timeouts fire; the pool lets
 # later probes run meanwhile (and time out themselves) instead of queueing behind it.
@@ -107,28 +116,56 @@ def _storage_mode(settings: Settings) -> str:
     return "connection_string" if settings.storage_connection_string else "managed_identity"
 
 
+def _storage_timeout(settings: Settings) -> int:
+    return max(1, int(settings.health_check_timeout_seconds))
+
+
+def _storage_failure(check: str, kind: str, name: str, exc: Exception, extra: dict[str, str]) -> CheckResult:
+    """Name what went wrong with one container or queue: missing, refused by RBAC, or unreachable."""
+    from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceNotFoundError
+
+    if isinstance(exc, ServiceUnavailable):
+        return CheckResult(check, False, "not_configured", exc.message, extra)
+    if isinstance(exc, ResourceNotFoundError):
+        return CheckResult(check, False, "missing", f"{kind} {name!r} does not exist", extra)
+    if isinstance(exc, ClientAuthenticationError) or (
+        isinstance(exc, HttpResponseError) and exc.status_code in (401, 403)
+    ):
+        code = getattr(exc, "error_code", None) or type(exc).__name__
+        return CheckResult(check, False, "forbidden", f"{kind} {name!r}: access refused ({code})", extra)
+    return CheckResult(check, False, "down", f"{kind} {name!r} unreachable ({type(exc).__name__})", extra)
+
+
+# Readiness asks only what the app's own roles allow (docs/OPERATIONS.md, "What readiness reads"):
+# the properties of each declared queue (Storage Queue Data Contributor: queues/read) and container
+# (Storage Blob Data Owner: containers/*). Service-level properties would need blobServices/read and
+# queueServices/read, which no data role grants, so readiness would be false in every Azure deployment.
+
+
 def check_queues(settings: Settings) -> CheckResult:
-    """Ask the queue service for its properties."""
-    from shared.platform.store import queues
+    """Read the properties of every queue the registry declares."""
+    from shared.platform.store import queues, registry
 
     extra = {"mode": _storage_mode(settings)}
-    try:
-        queues.get_queue_service().get_service_properties(timeout=max(1, int(settings.health_check_timeout_seconds)))
-    except Exception as exc:
-        return CheckResult("storage_queues", False, "down", f"Queue storage unreachable ({type(exc).__name__})", extra)
-    return CheckResult("storage_queues", True, "ok", "queue service reachable", extra)
+    for name in registry.QUEUES:
+        try:
+            queues.get_queue(name).get_queue_properties(timeout=_storage_timeout(settings))
+        except Exception as exc:
+            return _storage_failure("storage_queues", "queue", name, exc, extra)
+    return CheckResult("storage_queues", True, "ok", f"{len(registry.QUEUES)} queue(s) reachable", extra)
 
 
 def check_blobs(settings: Settings) -> CheckResult:
-    """Ask the blob service for its properties."""
-    from shared.platform.store import blobs
+    """Read the properties of every blob container the registry declares."""
+    from shared.platform.store import blobs, registry
 
     extra = {"mode": _storage_mode(settings)}
-    try:
-        blobs.get_blob_service().get_service_properties(timeout=max(1, int(settings.health_check_timeout_seconds)))
-    except Exception as exc:
-        return CheckResult("storage_blobs", False, "down", f"Blob storage unreachable ({type(exc).__name__})", extra)
-    return CheckResult("storage_blobs", True, "ok", "blob service reachable", extra)
+    for name in registry.BLOB_CONTAINERS:
+        try:
+            blobs.get_container(name).get_container_properties(timeout=_storage_timeout(settings))
+        except Exception as exc:
+            return _storage_failure("storage_blobs", "blob container", name, exc, extra)
+    return CheckResult("storage_blobs", True, "ok", f"{len(registry.BLOB_CONTAINERS)} container(s) reachable", extra)
 
 
 def configuration_problems(settings: Settings) -> list[str]:
@@ -142,6 +179,12 @@ def configuration_problems(settings: Settings) -> list[str]:
         insecure = [url for url in settings.frontend_urls if not url.startswith("https://")]
         if insecure:
             problems.append("FRONTEND_URLS must be https outside local development")
+    if problem := settings.control_plane_auth_problem:
+        problems.append(problem)
+    unresolved = settings.unresolved_key_vault_references()
+    if unresolved:
+        names = ", ".join(name.upper() for name in unresolved)
+        problems.append(f"Key Vault reference(s) not resolved for {names}: check the secret and the app's access")
     return problems
 
 
@@ -165,8 +208,10 @@ def run_checks(settings: Settings | None = None) -> list[CheckResult]:
     """Run every dependency check concurrently, each bounded by the health-check timeout."""
     settings = settings or get_settings()
     results = [check_configuration(settings)]
+    # Each check runs in the caller's context, so its storage calls are traced under the request's span.
     futures: dict[str, Future[CheckResult]] = {
-        name: _pool().submit(check, settings) for name, check in DEPENDENCY_CHECKS.items()
+        name: _pool().submit(contextvars.copy_context().run, check, settings)
+        for name, check in DEPENDENCY_CHECKS.items()
     }
     deadline = time.monotonic() + settings.health_check_timeout_seconds
     for name, future in futures.items():
@@ -265,3 +310,39 @@ def configuration_surface(settings: Settings) -> dict:
     if settings.web_public_base_url:
         surface["webPublicBaseUrl"] = settings.web_public_base_url
     return surface
+
+
+def poison_queue_depths() -> dict[str, int]:
+    """The approximate message count of the `<queue>-poison` queue of every declared queue."""
+    from shared.platform.store import queues, registry
+
+    timeout = _storage_timeout(get_settings())
+    depths = {}
+    for name in registry.QUEUES:
+        poison = name + POISON_SUFFIX
+        properties = queues.get_queue(poison).get_queue_properties(timeout=timeout)
+        depths[poison] = int(properties.approximate_message_count or 0)
+    return depths
+
+
+def report_operability() -> dict:
+    """Run readiness and read the poison queues: record both as gauges and log what needs an operator.
+
+    Run by a timer, so readiness failures and poisoned messages raise alerts even when no probe calls
+    /readyz and no operator looks at the queues.
+    """
+    results = run_checks()
+    for result in results:
+        telemetry.record_gauge(READINESS_GAUGE, 1 if result.ok else 0, {"check": result.name})
+        if not result.ok:
+            logger.warning("readiness check %s failed: %s (%s)", result.name, result.status, result.message)
+    try:
+        depths = poison_queue_depths()
+    except Exception as exc:  # the readiness gauges above already say why storage is unreadable
+        logger.warning("poison queue depths unavailable (%s)", type(exc).__name__)
+        depths = {}
+    for queue, depth in depths.items():
+        telemetry.record_gauge(POISON_DEPTH_GAUGE, depth, {"queue": queue})
+        if depth:
+            logger.warning("poison queue %s holds %d message(s) that failed every retry", queue, depth)
+    return {"ready": all(result.ok for result in results), "poisonDepths": depths}

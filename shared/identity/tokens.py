@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from shared.platform.errors import Unauthorized
+from shared.platform.errors import ServiceUnavailable, Unauthorized
 from shared.platform.ids import is_valid_id
 from shared.platform.settings import Settings, get_settings
 
@@ -106,6 +106,8 @@ def verify_token(token: str, settings: Settings | None = None) -> dict[str, Any]
     import jwt
 
     settings = settings or get_settings()
+    if problem := settings.control_plane_auth_problem:
+        raise ServiceUnavailable(problem, code="auth_not_configured")
     parts = token.split(".")
     if len(parts) != 3 or not all(parts) or len(token) > MAX_TOKEN_LENGTH:
         raise InvalidToken("The bearer token is malformed")

@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 APP_NAME = "Tellgence API"
 APP_VERSION = "1.0.0"
+# operability: what an app setting holds when App Service could not resolve its Key Vault reference.
+KEY_VAULT_REFERENCE_PREFIX = "@Microsoft.KeyVault("
 
 
 class SettingsError(ValueError):
@@ -37,28 +39,48 @@ def _csv(value: str | None) -> tuple[str, ...]:
     return tuple(part.strip().rstrip("/") for part in (value or "").split(",") if part.strip())
 
 
-def _float(name: str, value: str | None, default: float, *, minimum: float = 0.0) -> float:
+def _float(name: str, value: str | None, default: float, *, minimum: float = 0.0, maximum: float = math.inf) -> float:
     if value is None or value.strip() == "":
         return default
     try:
         number = float(value)
     except ValueError:
         raise SettingsError(f"{name} must be a number") from None
-    if not math.isfinite(number) or number < minimum:
-        raise SettingsError(f"{name} must be a finite number of at least {minimum:g}")
+    if not math.isfinite(number) or not minimum <= number <= maximum:
+        bound = f" and at most {maximum:g}" if math.isfinite(maximum) else ""
+        raise SettingsError(f"{name} must be a number of at least {minimum:g}{bound}")
     return number
 
 
-def _int(name: str, value: str | None, default: int, *, minimum: int = 0) -> int:
+def _int(name: str, value: str | None, default: int, *, minimum: int = 0, maximum: int | None = None) -> int:
     if value is None or value.strip() == "":
         return default
-    try:
-        number = int(value.strip())
-    except ValueError:
-        raise SettingsError(f"{name} must be a whole number") from None
-    if number < minimum:
-        raise SettingsError(f"{name} must be at least {minimum}")
+    text = value.strip()
+    if not (text.isascii() and text.lstrip("-").isdigit()):
+        raise SettingsError(f"{name} must be a whole number")
+    number = int(text)
+    if number < minimum or (maximum is not None and number > maximum):
+        bound = f" and at most {maximum}" if maximum is not None else ""
+        raise SettingsError(f"{name} must be a whole number of at least {minimum}{bound}")
     return number
+
+
+def _choice(name: str, value: str | None, allowed: tuple[str, ...], default: str) -> str:
+    """A value from a closed list (case-insensitive); empty means the default."""
+    text = (value or "").strip().lower()
+    if not text:
+        return default
+    if text not in allowed:
+        raise SettingsError(f"{name} must be one of {', '.join(allowed)}")
+    return text
+
+
+def _secret(name: str, value: str | None, *, min_length: int) -> str:
+    """A key of at least `min_length` characters, or empty (not configured)."""
+    key = (value or "").strip()
+    if key and len(key) < min_length:
+        raise SettingsError(f"{name} must be at least {min_length} characters long")
+    return key
 
 
 def _url(name: str, value: str | None) -> str:
@@ -83,72 +105,12 @@ def _rate_limits(value: str | None) -> tuple[tuple[str, int, int], ...]:
     return tuple(limits)
 
 
-# realtime: strict parsers — a malformed value stops start-up with the setting's name, never a silent default.
 REALTIME_SESSION_TIERS = ("standard", "professional", "premium")
 REALTIME_REASONING_EFFORTS = ("minimal", "low", "medium", "high")
 
 
-def _choice(name: str, value: str | None, allowed: tuple[str, ...], default: str) -> str:
-    """A value from a closed list (case-insensitive); empty means the default."""
-    text = (value or "").strip().lower()
-    if not text:
-        return default
-    if text not in allowed:
-        raise ValueError(f"{name} must be one of {', '.join(allowed)}")
-    return text
-
-
-def _bounded_int(name: str, value: str | None, default: int, low: int, high: int) -> int:
-    """An integer within [low, high]; empty means the default."""
-    text = (value or "").strip()
-    if not text:
-        return default
-    try:
-        number = int(text)
-    except ValueError:
-        raise ValueError(f"{name} must be an integer") from None
-    if not low <= number <= high:
-        raise ValueError(f"{name} must be between {low} and {high}")
-    return number
-
-
-def _bounded_float(name: str, value: str | None, default: float, low: float, high: float) -> float:
-    """A finite number within (low, high]; empty means the default."""
-    text = (value or "").strip()
-    if not text:
-        return default
-    try:
-        number = float(text)
-    except ValueError:
-        raise ValueError(f"{name} must be a number") from None
-    if not low < number <= high:
-        raise ValueError(f"{name} must be greater than {low:g} and at most {high:g}")
-    return number
-
-
-# end realtime
-# pilots
-def _bounded_int(name: str, value: str | None, default: int, minimum: int, maximum: int) -> int:
-    """A whole number within [minimum, maximum]; anything else stops start-up naming the setting."""
-    if value is None or value.strip() == "":
-        return default
-    text = value.strip()
-    if not (text.isascii() and text.isdigit()) or not minimum <= int(text) <= maximum:
-        raise ValueError(f"{name} must be a whole number from {minimum} to {maximum}")
-    return int(text)
-
-
-def _signing_key(name: str, value: str | None) -> str:
-    """An HMAC key of at least 32 characters, or empty (not configured); a short key stops start-up."""
-    key = (value or "").strip()
-    if key and len(key) < 32:
-        raise ValueError(f"{name} must be at least 32 characters long")
-    return key
-
-
 # integrations: connector secrets at rest and connector call bounds (strict: a malformed value names its setting)
 CONNECTOR_KEY_BYTES = 32
-MAX_CONNECTOR_TIMEOUT_SECONDS = 30.0
 _KEY_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
 
 
@@ -163,45 +125,29 @@ def parse_connector_keys(value: str | None) -> tuple[tuple[str, bytes], ...]:
         return ()
     if text.startswith("@Microsoft.KeyVault("):
         # App Service leaves the literal reference in place when it cannot resolve it.
-        raise ValueError(f"{name} is an unresolved Key Vault reference (check the app's access to the vault)")
+        raise SettingsError(f"{name} is an unresolved Key Vault reference (check the app's access to the vault)")
     keys: list[tuple[str, bytes]] = []
     for position, entry in enumerate(text.split(","), start=1):
         kid, sep, encoded = entry.strip().partition(":")
         if not sep or not kid or not encoded:
-            raise ValueError(f"{name} entry {position} must be kid:base64key")
+            raise SettingsError(f"{name} entry {position} must be kid:base64key")
         if len(kid) > 64 or not set(kid) <= _KEY_ID_CHARS:
-            raise ValueError(f"{name} entry {position} has a key id outside [A-Za-z0-9._-]{{1,64}}")
+            raise SettingsError(f"{name} entry {position} has a key id outside [A-Za-z0-9._-]{{1,64}}")
         try:
             key = base64.b64decode(encoded.strip(), validate=True)
         except (binascii.Error, ValueError) as exc:
-            raise ValueError(f"{name} entry {position} ({kid}) is not valid base64") from exc
+            raise SettingsError(f"{name} entry {position} ({kid}) is not valid base64") from exc
         if len(key) != CONNECTOR_KEY_BYTES:
-            raise ValueError(f"{name} entry {position} ({kid}) must decode to {CONNECTOR_KEY_BYTES} bytes (AES-256)")
+            raise SettingsError(f"{name} entry {position} ({kid}) must decode to {CONNECTOR_KEY_BYTES} bytes (AES-256)")
         if any(existing == kid for existing, _ in keys):
-            raise ValueError(f"{name} repeats the key id {kid}")
+            raise SettingsError(f"{name} repeats the key id {kid}")
         keys.append((kid, key))
     return tuple(keys)
-
-
-def _connector_timeout(value: str | None) -> float:
-    name = "CONNECTOR_TIMEOUT_SECONDS"
-    if value is None or not value.strip():
-        return 5.0
-    try:
-        seconds = float(value)
-    except ValueError as exc:
-        raise ValueError(f"{name} must be a number of seconds") from exc
-    if not 0 < seconds <= MAX_CONNECTOR_TIMEOUT_SECONDS:
-        raise ValueError(f"{name} must be greater than 0 and at most {MAX_CONNECTOR_TIMEOUT_SECONDS:g}")
-    return seconds
 
 
 def _connector_keys(value: str | None) -> str:
     parse_connector_keys(value)  # validated here so a bad value fails at startup, not at the first secret
     return (value or "").strip()
-
-
-# end integrations
 
 
 # evidence packs: strict PEM parsing without importing cryptography (start-up stays light; keys.py parses fully)
@@ -217,21 +163,21 @@ def _pem_blocks(name: str, value: str, label: str) -> list[str]:
     if "\n" not in text and "\\n" in text:
         text = text.replace("\\n", "\n")
     if text.startswith("@Microsoft.KeyVault"):
-        raise ValueError(f"{name} is an unresolved Key Vault reference; grant the app access to the secret")
+        raise SettingsError(f"{name} is an unresolved Key Vault reference; grant the app access to the secret")
     matches = list(_PEM_BLOCK.finditer(text))
     if not matches or _PEM_BLOCK.sub("", text).strip():
-        raise ValueError(f"{name} must hold only -----BEGIN {label}----- PEM blocks")
+        raise SettingsError(f"{name} must hold only -----BEGIN {label}----- PEM blocks")
     blocks = []
     for match in matches:
         if match.group(1) != label:
-            raise ValueError(f"{name} holds a {match.group(1)} where an unencrypted {label} is expected")
+            raise SettingsError(f"{name} holds a {match.group(1)} where an unencrypted {label} is expected")
         body = "".join(match.group(2).split())
         try:
             der = base64.b64decode(body, validate=True)
         except ValueError:
-            raise ValueError(f"{name} has a PEM block whose body is not base64") from None
+            raise SettingsError(f"{name} has a PEM block whose body is not base64") from None
         if _ED25519_OID_DER not in der:
-            raise ValueError(f"{name} holds a {label} that is not an ed25519 key")
+            raise SettingsError(f"{name} holds a {label} that is not an ed25519 key")
         lines = [body[i : i + 64] for i in range(0, len(body), 64)]
         blocks.append("\n".join([f"-----BEGIN {label}-----", *lines, f"-----END {label}-----", ""]))
     return blocks
@@ -243,7 +189,7 @@ def _evidence_signing_key(name: str, value: str | None) -> str:
         return ""
     blocks = _pem_blocks(name, value or "", "PRIVATE KEY")
     if len(blocks) != 1:
-        raise ValueError(f"{name} must hold exactly one private key")
+        raise SettingsError(f"{name} must hold exactly one private key")
     return blocks[0]
 
 
@@ -256,9 +202,9 @@ def _evidence_public_keys(name: str, value: str | None) -> tuple[str, ...]:
         try:
             items = json.loads(text)
         except ValueError:
-            raise ValueError(f"{name} starts with '[' but is not a JSON list") from None
+            raise SettingsError(f"{name} starts with '[' but is not a JSON list") from None
         if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
-            raise ValueError(f"{name} must be a JSON list of PEM strings")
+            raise SettingsError(f"{name} must be a JSON list of PEM strings")
     else:
         items = [text]
     keys: list[str] = []
@@ -322,7 +268,7 @@ class Settings:
 
     # evidence packs: the ed25519 signing key (PKCS#8 PEM, a Key Vault reference in Azure) and the public keys
     # of retired signing keys, still trusted so packs signed before a rotation keep verifying.
-    evidence_signing_key: str = field(default="", repr=False)
+    evidence_signing_key: str = field(default="", repr=False, metadata={"env": "EVIDENCE_SIGNING_KEY"})
     evidence_retired_public_keys: tuple[str, ...] = ()
 
     health_check_timeout_seconds: float = 2.0
@@ -336,7 +282,6 @@ class Settings:
     realtime_reasoning_effort: str = ""
     realtime_credential_ttl_seconds: int = 600
     realtime_provider_timeout_seconds: float = 10.0
-    # end realtime
 
     # pilots
     attestation_signing_key: str = field(default="", repr=False)
@@ -344,9 +289,12 @@ class Settings:
     attestation_token_ttl_days: int = 14
 
     # integrations
-    connector_encryption_keys: str = field(default="", repr=False)
+    connector_encryption_keys: str = field(default="", repr=False, metadata={"env": "CONNECTOR_ENCRYPTION_KEYS"})
     connector_timeout_seconds: float = 5.0
-    # end integrations
+
+    # operability
+    applicationinsights_connection_string: str = ""
+    applicationinsights_authentication_string: str = ""
 
     @property
     def is_local(self) -> bool:
@@ -357,6 +305,32 @@ class Settings:
     def azure_openai_configured(self) -> bool:
         """Whether realtime credentials can be minted at all."""
         return bool(self.azure_openai_endpoint)
+
+    # operability
+    @property
+    def telemetry_enabled(self) -> bool:
+        """Whether traces are exported: only where Application Insights is configured."""
+        return bool(self.applicationinsights_connection_string)
+
+    @property
+    def control_plane_auth_problem(self) -> str | None:
+        """Why control-plane sign-in must be refused outside local mode, or None when it can work."""
+        if self.is_local:
+            return None
+        if not self.clerk_issuer:
+            # An empty issuer would otherwise skip the iss check: any Clerk instance's tokens would pass.
+            return "CLERK_ISSUER is not set: control-plane sign-in is refused until it names the Clerk issuer"
+        if not (self.clerk_jwt_key or self.clerk_jwks_url):
+            return "Neither CLERK_JWKS_URL nor CLERK_JWT_KEY is set: control-plane tokens cannot be verified"
+        return None
+
+    def unresolved_key_vault_references(self) -> tuple[str, ...]:
+        """Fields still holding a literal `@Microsoft.KeyVault(...)`: the platform could not resolve the secret."""
+        return tuple(
+            f.name
+            for f in fields(self)
+            if isinstance(value := getattr(self, f.name), str) and value.lstrip().startswith(KEY_VAULT_REFERENCE_PREFIX)
+        )
 
     def rate_limit_for(self, operation: str) -> tuple[int, int] | None:
         """An override of one operation's (limit, window seconds), when configured."""
@@ -425,30 +399,37 @@ class Settings:
             realtime_reasoning_effort=_choice(
                 "REALTIME_REASONING_EFFORT", get("REALTIME_REASONING_EFFORT"), REALTIME_REASONING_EFFORTS, ""
             ),
-            realtime_credential_ttl_seconds=_bounded_int(
-                "REALTIME_CREDENTIAL_TTL_SECONDS", get("REALTIME_CREDENTIAL_TTL_SECONDS"), 600, 10, 7200
+            realtime_credential_ttl_seconds=_int(
+                "REALTIME_CREDENTIAL_TTL_SECONDS", get("REALTIME_CREDENTIAL_TTL_SECONDS"), 600, minimum=10, maximum=7200
             ),
-            realtime_provider_timeout_seconds=_bounded_float(
-                "REALTIME_PROVIDER_TIMEOUT_SECONDS", get("REALTIME_PROVIDER_TIMEOUT_SECONDS"), 10.0, 0.0, 60.0
+            realtime_provider_timeout_seconds=_float(
+                "REALTIME_PROVIDER_TIMEOUT_SECONDS",
+                get("REALTIME_PROVIDER_TIMEOUT_SECONDS"),
+                10.0,
+                minimum=0.1,
+                maximum=60.0,
             ),
-            # end realtime
             # pilots
-            attestation_signing_key=_signing_key("ATTESTATION_SIGNING_KEY", get("ATTESTATION_SIGNING_KEY")),
-            attestation_signing_key_previous=_signing_key(
-                "ATTESTATION_SIGNING_KEY_PREVIOUS", get("ATTESTATION_SIGNING_KEY_PREVIOUS")
+            attestation_signing_key=_secret("ATTESTATION_SIGNING_KEY", get("ATTESTATION_SIGNING_KEY"), min_length=32),
+            attestation_signing_key_previous=_secret(
+                "ATTESTATION_SIGNING_KEY_PREVIOUS", get("ATTESTATION_SIGNING_KEY_PREVIOUS"), min_length=32
             ),
-            attestation_token_ttl_days=_bounded_int(
-                "ATTESTATION_TOKEN_TTL_DAYS", get("ATTESTATION_TOKEN_TTL_DAYS"), 14, 1, 90
+            attestation_token_ttl_days=_int(
+                "ATTESTATION_TOKEN_TTL_DAYS", get("ATTESTATION_TOKEN_TTL_DAYS"), 14, minimum=1, maximum=90
             ),
             # integrations
             connector_encryption_keys=_connector_keys(get("CONNECTOR_ENCRYPTION_KEYS")),
-            connector_timeout_seconds=_connector_timeout(get("CONNECTOR_TIMEOUT_SECONDS")),
-            # end integrations
+            connector_timeout_seconds=_float(
+                "CONNECTOR_TIMEOUT_SECONDS", get("CONNECTOR_TIMEOUT_SECONDS"), 5.0, minimum=0.1, maximum=30.0
+            ),
             # evidence packs
             evidence_signing_key=_evidence_signing_key("EVIDENCE_SIGNING_KEY", get("EVIDENCE_SIGNING_KEY")),
             evidence_retired_public_keys=_evidence_public_keys(
                 "EVIDENCE_RETIRED_PUBLIC_KEYS", get("EVIDENCE_RETIRED_PUBLIC_KEYS")
             ),
+            # operability
+            applicationinsights_connection_string=(get("APPLICATIONINSIGHTS_CONNECTION_STRING") or "").strip(),
+            applicationinsights_authentication_string=(get("APPLICATIONINSIGHTS_AUTHENTICATION_STRING") or "").strip(),
         )
 
     def secret_values(self) -> tuple[str, ...]:

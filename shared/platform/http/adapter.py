@@ -23,6 +23,7 @@ from typing import Any
 
 import azure.functions as func
 
+from shared.platform import telemetry
 from shared.platform.errors import (
     BadRequest,
     NotFound,
@@ -130,12 +131,14 @@ class _OperationSpec:
 def _dispatch(req: func.HttpRequest, handler: Handler, spec: _OperationSpec) -> func.HttpResponse:
     started = time.perf_counter()
     correlation_id = _correlation_id(req.headers.get(CORRELATION_HEADER))
+    span = telemetry.operation_span(handler.__name__, correlation_id, method=req.method)
     if metering.enabled():
         with metering.measure() as count:
-            response = _respond(req, handler, spec, correlation_id)
+            response = _respond(req, handler, spec, correlation_id, span)
         metering.record(correlation_id, spec.name, count)
     else:
-        response = _respond(req, handler, spec, correlation_id)
+        response = _respond(req, handler, spec, correlation_id, span)
+    span.end(response.status_code)
     logger.info(
         "%s %s -> %s in %.1f ms correlation_id=%s",
         req.method,
@@ -147,7 +150,9 @@ def _dispatch(req: func.HttpRequest, handler: Handler, spec: _OperationSpec) -> 
     return response
 
 
-def _respond(req: func.HttpRequest, handler: Handler, spec: _OperationSpec, correlation_id: str) -> func.HttpResponse:
+def _respond(
+    req: func.HttpRequest, handler: Handler, spec: _OperationSpec, correlation_id: str, span: telemetry.OperationSpan
+) -> func.HttpResponse:
     try:
         request = _build_request(req, correlation_id)
         _check_route_ids(request, spec)
@@ -158,6 +163,7 @@ def _respond(req: func.HttpRequest, handler: Handler, spec: _OperationSpec, corr
             ratelimit.hit(spec.name, request.client_ip, spec.rate_limit)
         # Who is calling is settled before anything about the input is revealed.
         request.principal = spec.auth.authenticate(request)
+        span.set_tenant(request.principal)
         if spec.query_model is not None:
             request.query = _validate(spec.query_model, request.query, "query")
         _read_body(request, spec)
@@ -169,7 +175,8 @@ def _respond(req: func.HttpRequest, handler: Handler, spec: _OperationSpec, corr
     except SettingsError as exc:
         logger.error("configuration error in %s: %s correlation_id=%s", spec.name, exc, correlation_id)
         response = _error_response(ServiceUnavailable(str(exc), code="configuration_error"))
-    except Exception:
+    except Exception as exc:
+        span.record_exception(exc)
         logger.exception("unhandled error in %s %s correlation_id=%s", req.method, _path_of(req.url), correlation_id)
         response = _json_response({"error": "internal_error", "message": f"Unexpected error ({correlation_id})"}, 500)
     response.headers[CORRELATION_HEADER] = correlation_id

@@ -8,13 +8,10 @@ Vault references.
 
 from __future__ import annotations
 
-import ast
 import importlib.util
-import inspect
 import json
 import re
-import textwrap
-from dataclasses import fields
+import sys
 from functools import cache
 from pathlib import Path
 from types import ModuleType
@@ -28,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[3]
 INFRA = ROOT / "infra"
 BICEP_FILE = INFRA / "main.bicep"
 STORAGE_JSON = INFRA / "storage.json"
+SECRETS_JSON = INFRA / "secret-settings.json"
 PARAMETERS_FILE = INFRA / "main.parameters.json"
 SYNC_COMMAND = ".venv/bin/python infra/sync_storage.py"
 
@@ -44,6 +42,8 @@ REPLACED_BY_IDENTITY = {
 }
 # Read by azure-identity's DefaultAzureCredential (selects the user-assigned identity), not by Settings.
 AZURE_SDK_SETTINGS = {"AZURE_CLIENT_ID"}
+# Read by the Functions Python worker: with it, the worker attaches each invocation's trace context.
+WORKER_SETTINGS = {"PYTHON_ENABLE_OPENTELEMETRY"}
 # App settings Flex Consumption rejects or ignores (runtime and deployment live in functionAppConfig).
 FLEX_DEPRECATED_SETTINGS = {
     "FUNCTIONS_EXTENSION_VERSION",
@@ -73,66 +73,31 @@ def is_secret_name(name: str) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------
-# What the app reads: Settings.from_env, parsed (not run) so every branch's names are found
+# What the app reads: Settings.from_env, probed by infra/sync_settings.py (one variable at a time)
 # ---------------------------------------------------------------------------------------------
 
 
 @cache
-def _from_env_tree() -> ast.FunctionDef:
-    tree = ast.parse(textwrap.dedent(inspect.getsource(Settings.from_env)))
-    function = tree.body[0]
-    assert isinstance(function, ast.FunctionDef)
-    return function
-
-
-def _env_names_in(node: ast.AST) -> set[str]:
-    """String constants passed to calls (get("X"), env.get("X")) or used as subscripts (env["X"])."""
-    names: set[str] = set()
-    for child in ast.walk(node):
-        candidates: list[ast.expr] = []
-        if isinstance(child, ast.Call):
-            candidates = list(child.args)
-        elif isinstance(child, ast.Subscript):
-            candidates = [child.slice]
-        names.update(
-            candidate.value
-            for candidate in candidates
-            if isinstance(candidate, ast.Constant)
-            and isinstance(candidate.value, str)
-            and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", candidate.value)
-        )
-    return names
+def settings_sync() -> ModuleType:
+    """infra/sync_settings.py, imported as a module."""
+    spec = importlib.util.spec_from_file_location("infra_sync_settings", INFRA / "sync_settings.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 @cache
 def env_names_read_by_app() -> frozenset[str]:
     """Every environment variable Settings.from_env reads."""
-    return frozenset(_env_names_in(_from_env_tree()))
-
-
-@cache
-def env_names_by_field() -> dict[str, frozenset[str]]:
-    """Settings field -> the environment variable(s) its value comes from."""
-    calls = [
-        node
-        for node in ast.walk(_from_env_tree())
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "cls"
-    ]
-    assert len(calls) == 1, "Settings.from_env should build the object with one cls(...) call"
-    return {kw.arg: frozenset(_env_names_in(kw.value)) for kw in calls[0].keywords if kw.arg}
+    return frozenset(settings_sync().env_names_read())
 
 
 @cache
 def secret_env_names() -> frozenset[str]:
     """Environment variables behind the secret (repr=False) fields of Settings."""
-    by_field = env_names_by_field()
-    names: set[str] = set()
-    for f in fields(Settings):
-        if f.repr:
-            continue
-        assert by_field.get(f.name), f"cannot tell which environment variable Settings.from_env reads for {f.name}"
-        names |= by_field[f.name]
-    return frozenset(names)
+    return frozenset(settings_sync().secret_env_names())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -289,6 +254,11 @@ def string_array(var_name: str) -> list[str]:
 @cache
 def storage_document() -> dict:
     return json.loads(STORAGE_JSON.read_text(encoding="utf-8"))
+
+
+@cache
+def secrets_document() -> dict:
+    return json.loads(SECRETS_JSON.read_text(encoding="utf-8"))
 
 
 @cache
@@ -490,6 +460,7 @@ def _known_setting(name: str) -> bool:
         name in env_names_read_by_app()
         or name.startswith(("AzureWebJobs", "FUNCTIONS_", "APPLICATIONINSIGHTS_"))
         or name in AZURE_SDK_SETTINGS
+        or name in WORKER_SETTINGS
     )
 
 
@@ -557,25 +528,28 @@ def test_secret_settings_are_key_vault_references_only() -> None:
     assert bicep_vars()["keyVaultUri"].startswith("'https://${keyVaultName}")
 
 
+def test_the_secret_settings_come_from_secret_settings_json() -> None:
+    assert re.search(r"^var\s+secretSettings\s*=\s*loadJsonContent\('secret-settings\.json'\)", bicep(), re.M)
+    assert bicep_vars()["secretSettingNames"].strip() == "array(secretSettings.keyVaultSecretSettings)"
+
+
 def test_every_secret_the_app_reads_is_offered_as_a_key_vault_reference() -> None:
-    offered = set(string_array("secretSettingNames"))
+    offered = set(secrets_document()["keyVaultSecretSettings"])
     expected = set(secret_env_names()) - set(REPLACED_BY_IDENTITY)
-    assert {"AZURE_OPENAI_API_KEY", "INTERNAL_WORKFLOW_CALLBACK_SECRET"} <= expected
-    missing = sorted(expected - offered)
-    assert not missing, (
-        f"Settings reads secrets {missing} that infra/main.bicep does not offer: add them to "
-        "`var secretSettingNames` (each becomes an optional Key Vault reference)"
-    )
-    extra = sorted(name for name in offered - expected if not (is_secret_name(name) and _known_setting(name)))
-    assert not extra, (
-        f"secretSettingNames lists {extra}, which are neither secret fields of Settings nor *_KEY settings"
-    )
+    assert {"AZURE_OPENAI_API_KEY", "INTERNAL_WORKFLOW_CALLBACK_SECRET", "SMTP_PASSWORD"} <= expected
+    assert offered == expected, "infra/secret-settings.json is stale: run `.venv/bin/python infra/sync_settings.py`"
+    assert set(secrets_document()["replacedByIdentity"]) == set(REPLACED_BY_IDENTITY)
 
 
-def test_additional_settings_drop_secret_names() -> None:
+def test_additional_settings_accept_only_the_documented_optional_names() -> None:
     definition = derivation("extraAppSettings")
     assert "additionalAppSettings" in definition
-    assert "'SECRET'" in definition and "'_KEY'" in definition
+    assert re.search(
+        r"filter\(items\(additionalAppSettings\),\s*setting\s*=>\s*contains\(optionalSettingNames", definition
+    )
+    optional = set(string_array("optionalSettingNames"))
+    assert not optional & secret_env_names(), "a secret can never be an optional plain setting"
+    assert not optional & set(fixed_app_settings()), "a setting the template sets is not optional"
 
 
 def test_no_flex_deprecated_setting_is_used() -> None:
@@ -614,7 +588,8 @@ def test_parameters_file_holds_no_secret() -> None:
     unknown = sorted(name for name in extra if not _known_setting(name))
     assert not unknown, f"additionalAppSettings sets {unknown}, which the app does not read"
     enabled = parameters().get("keyVaultSecretSettings", {}).get("value", [])
-    assert set(enabled) <= set(string_array("secretSettingNames"))
+    assert set(enabled) <= set(secrets_document()["keyVaultSecretSettings"])
+    assert set(extra) <= set(string_array("optionalSettingNames")), "additionalAppSettings only takes optional names"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -639,7 +614,6 @@ def test_flex_consumption_hosting() -> None:
     assert re.search(r"type:\s*'blobContainer'", body)
     assert re.search(r"authentication:\s*\{\s*type:\s*'(?:User|System)AssignedIdentity'", body)
     assert re.search(r"httpsOnly:\s*true", body)
-    assert re.search(r"ftpsState:\s*'Disabled'", body)
     assert re.search(r"minTlsVersion:\s*'1\.2'", body)
     assert re.search(r"cors:\s*\{\s*allowedOrigins:\s*frontendUrls\s*supportCredentials:\s*true\s*\}", body)
     assert fixed_app_settings()["FRONTEND_URLS"] == "join(frontendUrls, ',')"
