@@ -77,7 +77,7 @@ def _hostile_bodies(schema: dict[str, Any] | None) -> Iterator[tuple[str, bytes,
     yield "form-encoded", b"a=1&b=2", "application/x-www-form-urlencoded"
     for name in _string_fields(schema):
         yield f"{name}-nul", json.dumps({**base, name: "a\u0000b"}).encode(), as_json
-        yield f"{name}-surrogate", ('{"%s": "\\ud800"}' % name).encode(), as_json
+        yield f"{name}-surrogate", ("{" + json.dumps(name) + ': "\\ud800"}').encode(), as_json
         yield f"{name}-100k", json.dumps({**base, name: LONG}).encode(), as_json
     yield "unknown-100k-field", json.dumps({**base, "zz" * 10: LONG}).encode(), as_json
 
