@@ -2,44 +2,33 @@
 
 from __future__ import annotations
 
-import json
-import logging
-
 import azure.functions as func
 
-from shared.platform import telemetry
+from shared.platform.jobs import queue_job, timer_job
 from shared.platform.store.registry import BOOKING_RECOVERY_QUEUE, BOOKING_REMINDERS_QUEUE
 
 bp = func.Blueprint()
-logger = logging.getLogger("tellgence.jobs.bookings")
 
 
-@bp.timer_trigger(arg_name="timer", schedule="0 */5 * * * *", run_on_startup=False, use_monitor=True)
-@telemetry.traced_job
-def enqueue_due_booking_reminders(timer: func.TimerRequest) -> None:
+@timer_job(bp, "0 */5 * * * *")
+def enqueue_due_booking_reminders() -> str:
     """Every 5 minutes: queue the reminders that fell due."""
     from shared.bookings import service as bookings
 
-    queued = bookings.enqueue_due_reminders()
-    if queued:
-        logger.info("queued %d booking reminder(s)", queued)
+    return f"{bookings.enqueue_due_reminders()} reminder(s) queued"
 
 
-@bp.queue_trigger(arg_name="msg", queue_name=BOOKING_REMINDERS_QUEUE, connection="AzureWebJobsStorage")
-@telemetry.traced_job
-def send_booking_reminder(msg: func.QueueMessage) -> None:
+@queue_job(bp, BOOKING_REMINDERS_QUEUE, message="shared.bookings.models:ReminderMessage")
+def send_booking_reminder(message) -> str:
     """Send one reminder; the outcome (sent, or failed with an exception) lands on the session."""
     from shared.bookings import service as bookings
 
-    payload = json.loads(msg.get_body())
-    bookings.deliver_reminder(payload["sessionId"], payload["tenantId"], payload.get("dueAt"))
+    return bookings.deliver_reminder(message.sessionId, message.tenantId, message.dueAt)
 
 
-@bp.queue_trigger(arg_name="msg", queue_name=BOOKING_RECOVERY_QUEUE, connection="AzureWebJobsStorage")
-@telemetry.traced_job
-def recover_no_show_booking(msg: func.QueueMessage) -> None:
+@queue_job(bp, BOOKING_RECOVERY_QUEUE, message="shared.bookings.models:RecoveryMessage")
+def recover_no_show_booking(message) -> str:
     """Offer a no-show a new time (a failed send is retried by the queue, then poisoned)."""
     from shared.bookings import service as bookings
 
-    payload = json.loads(msg.get_body())
-    bookings.recover_no_show(payload["sessionId"], payload["tenantId"])
+    return bookings.recover_no_show(message.sessionId, message.tenantId)

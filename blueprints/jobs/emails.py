@@ -1,24 +1,23 @@
 """The emails job: sends each message queued on `emails` with the configured provider.
 
-A failure raises, so the queue retries it and, after maxDequeueCount attempts, moves it to `emails-poison`.
+A malformed message goes to `emails-poison` at once; a provider failure raises, so the queue retries
+it and, after maxDequeueCount attempts, moves it to `emails-poison`.
 """
 
 from __future__ import annotations
 
 import azure.functions as func
 
-from shared.platform import telemetry
+from shared.platform.jobs import queue_job
 from shared.platform.store.registry import EMAILS_QUEUE
 
 bp = func.Blueprint()
 
 
-@bp.function_name("send_email")
-@bp.queue_trigger(arg_name="msg", queue_name=EMAILS_QUEUE, connection="AzureWebJobsStorage")
-@telemetry.traced_job
-def send_email(msg: func.QueueMessage) -> None:
-    """Parse the queued EmailMessage and deliver it; an invalid one raises too (it ends in poison)."""
-    # Imported here: pydantic and the providers stay out of the cold start.
+@queue_job(bp, EMAILS_QUEUE, message="shared.email.models:EmailMessage")
+def send_email(message) -> str:
+    """Deliver one queued email; returns the provider's message id."""
+    # Imported here: the providers stay out of the cold start.
     from shared.email import service
 
-    service.deliver(service.parse_queued(msg.get_body()))
+    return service.deliver(message)

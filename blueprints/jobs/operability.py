@@ -5,6 +5,7 @@ from __future__ import annotations
 import azure.functions as func
 
 from shared.platform import telemetry
+from shared.platform.jobs import timer_job
 
 bp = func.Blueprint()
 
@@ -13,9 +14,8 @@ PROBE_SCHEDULE = "0 */5 * * * *"
 
 
 # use_monitor=False: a missed probe is worth nothing later, so no schedule state is kept in storage.
-@bp.timer_trigger(arg_name="timer", schedule=PROBE_SCHEDULE, run_on_startup=False, use_monitor=False)
-@telemetry.traced_job
-def probe_operability(timer: func.TimerRequest) -> None:
+@timer_job(bp, PROBE_SCHEDULE, use_monitor=False)
+def probe_operability() -> None:
     """Record readiness per check and the depth of every poison queue."""
     from shared.health import service as health
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from shared.platform import telemetry
-from shared.sessions import retention
+from shared.platform.jobs import timer_job
 
 bp = func.Blueprint()
 
 
-@bp.timer_trigger(arg_name="timer", schedule="0 30 3 * * *", run_on_startup=False, use_monitor=True)
-@telemetry.traced_job
-def purge_expired_sessions(timer: func.TimerRequest) -> None:
+@timer_job(bp, "0 30 3 * * *")
+def purge_expired_sessions() -> str:
     """03:30 UTC daily: redact expired session artifacts (catches up when past due)."""
-    retention.purge_expired()
+    from shared.sessions import retention
+
+    return f"{retention.purge_expired()} session(s) redacted"

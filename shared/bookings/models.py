@@ -29,3 +29,22 @@ class WorkflowBookingCallback(BaseModel):
 
     sessionId: Id
     action: Literal["send_reminder", "mark_no_show", "complete_no_show_recovery"]
+
+
+class ReminderMessage(BaseModel):
+    """A due reminder, queued by the reminder timer."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    sessionId: Id
+    tenantId: Id
+    dueAt: str | None = Field(default=None, max_length=40)
+
+
+class RecoveryMessage(BaseModel):
+    """A no-show to recover, queued by mark_no_show."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    sessionId: Id
+    tenantId: Id

@@ -321,40 +321,6 @@ def job_span(
     )
 
 
-def _job_context(args: tuple, kwargs: Mapping[str, Any]) -> dict[str, Any]:
-    """The trigger, correlation id and attributes of a job, read from its queue message or timer argument."""
-    for value in (*args, *kwargs.values()):
-        if hasattr(value, "pop_receipt") and hasattr(value, "get_body"):
-            return {
-                "trigger": "queue",
-                "correlation_id": value.id,
-                "attributes": {
-                    "messaging.message.id": value.id,
-                    "tellgence.dequeue_count": getattr(value, "dequeue_count", None),
-                },
-            }
-        if hasattr(value, "past_due"):
-            return {"trigger": "timer", "attributes": {"tellgence.past_due": bool(value.past_due)}}
-    return {"trigger": "other"}
-
-
-def traced_job(function: F) -> F:
-    """Decorate a queue- or timer-triggered function so each run is a job span named after it.
-
-    Put it directly above `def`, under the trigger decorators. The wrapper keeps the function's
-    signature (functools.wraps), which is what the worker binds the trigger arguments by.
-    """
-
-    @functools.wraps(function)
-    def run(*args: Any, **kwargs: Any) -> Any:
-        if _tracer is None:
-            return function(*args, **kwargs)
-        with job_span(function.__name__, **_job_context(args, kwargs)):
-            return function(*args, **kwargs)
-
-    return run  # type: ignore[return-value]
-
-
 def record_gauge(name: str, value: float, attributes: Mapping[str, str] | None = None) -> None:
     """Record the current value of a gauge (a queue depth, a readiness flag); a no-op without metrics."""
     if _meter is None:

@@ -7,7 +7,6 @@ suite runs untraced.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -24,6 +23,7 @@ from shared.platform import outbound, telemetry
 from shared.platform.errors import NotFound
 from shared.platform.http.adapter import operation
 from shared.platform.http.request import Request
+from shared.platform.jobs import queue_job, timer_job
 from tests.support import tracing
 from tests.support.fake_storage import FakeStorageAccount
 
@@ -72,17 +72,19 @@ app.register_functions(bp)
 FUNCTIONS = {f.get_function_name(): f.get_user_function() for f in app.get_functions()}
 
 
-@telemetry.traced_job
-def send_thing(msg: func.QueueMessage) -> None:
+jobs = func.Blueprint()
+
+
+@queue_job(jobs, "things")
+def send_thing(payload: dict) -> None:
     """A queue job that writes to a queue (a dependency) and fails when told to."""
-    payload = json.loads(msg.get_body())
     ACCOUNT.queue_service().get_queue_client("emails").send_message("hello")
     if payload.get("fail"):
         raise RuntimeError("provider down")
 
 
-@telemetry.traced_job
-def nightly(timer: func.TimerRequest) -> None:
+@timer_job(jobs, "0 0 2 * * *")
+def nightly() -> None:
     """A timer job with no dependency."""
 
 
