@@ -1,4 +1,4 @@
-"""Session: personas, voices and the persona runtime the browser sends the realtime model."""
+"""Session: personas, voices, the persona runtime, realtime credentials and realtime runtime sessions."""
 
 from __future__ import annotations
 
@@ -8,17 +8,20 @@ from shared.catalog import runtime
 from shared.catalog import service as catalog
 from shared.identity.roles import Role
 from shared.onboarding.repository import OnboardingProfileRepository
-from shared.platform.errors import Forbidden, NotFound, Unauthorized
+from shared.platform.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from shared.platform.http.adapter import operation
-from shared.platform.http.auth import OptionalBearer
+from shared.platform.http.auth import REALTIME_API_KEY, OptionalBearer, RealtimeCaller, session_grant
 from shared.platform.http.caching import cacheable_json
 from shared.platform.http.request import Reply, Request
+from shared.platform.ratelimit.service import RateLimit
 
 bp = func.Blueprint()
 
 CATALOG_MAX_AGE = 300
 # Anyone may read a runtime; a token, when sent, must be valid (it unlocks the caller's onboarding profiles).
 SIGNED_IN_OPTIONAL = OptionalBearer()
+# Realtime runtime sessions: the realtime API key when set; creating one may name the tenant by an operator bearer.
+REALTIME_OPERATOR_OPTIONAL = RealtimeCaller(Role.OPERATOR)
 profiles = OnboardingProfileRepository()
 
 
@@ -60,3 +63,78 @@ def get_persona_runtime(request: Request) -> dict:
         session_id=query.sessionId,
         onboarding_profile=profile,
     )
+
+
+@operation(
+    bp,
+    "api/realtime/credentials",
+    methods=["POST"],
+    auth=REALTIME_API_KEY,
+    body="shared.realtime.models:CredentialsBody",
+    rate_limit=RateLimit(limit=30, window_seconds=60),
+)
+def create_realtime_credentials(request: Request) -> dict:
+    """Mint a short-lived realtime credential shaped by the selected persona's policy."""
+    from shared.realtime import credentials
+
+    return credentials.create_credentials(request.body)
+
+
+@operation(
+    bp,
+    "api/realtime/sessions",
+    methods=["POST"],
+    auth=REALTIME_OPERATOR_OPTIONAL,
+    body="shared.realtime.models:RuntimeSessionBody",
+)
+def create_realtime_runtime_session(request: Request) -> dict:
+    """Create a runtime session; a demo session named in metadata is linked once access to it is proven."""
+    from shared.realtime import runtime_sessions
+
+    link_id = runtime_sessions.linked_session_id(request.body)
+    link = None
+    if link_id is not None:
+        try:
+            link = session_grant(request, link_id)
+        except NotFound:
+            # The contract has no 404 here: an unknown linked session is a bad body.
+            raise BadRequest("The linked demo session was not found", code="unknown_session") from None
+    return runtime_sessions.create(
+        request.body, principal=request.principal, origin=request.header("origin"), link=link
+    )
+
+
+@operation(bp, "api/realtime/sessions/{sessionId}", auth=REALTIME_API_KEY)
+def get_realtime_runtime_session(request: Request) -> dict:
+    """A runtime session with its recent transcript, state transitions and latest stats."""
+    from shared.realtime import runtime_sessions
+
+    return runtime_sessions.get(request.route["sessionId"])
+
+
+@operation(
+    bp,
+    "api/realtime/sessions/{sessionId}/utterances",
+    methods=["POST"],
+    auth=REALTIME_API_KEY,
+    body="shared.realtime.models:UtteranceBody",
+)
+def record_realtime_runtime_utterance(request: Request) -> dict:
+    """Append an utterance to a runtime session."""
+    from shared.realtime import runtime_sessions
+
+    return runtime_sessions.record_utterance(request.route["sessionId"], request.body)
+
+
+@operation(
+    bp,
+    "api/realtime/sessions/{sessionId}/stats",
+    methods=["POST"],
+    auth=REALTIME_API_KEY,
+    body="shared.realtime.models:StatsBody",
+)
+def record_realtime_runtime_stats(request: Request) -> dict:
+    """Keep a media stats report of a runtime session (and move its state when the report says so)."""
+    from shared.realtime import runtime_sessions
+
+    return runtime_sessions.record_stats(request.route["sessionId"], request.body)

@@ -9,6 +9,7 @@ def reset_process_state() -> None:
     from shared.platform import outbound
     from shared.platform.settings import reload_settings
     from shared.platform.store import blobs, clients, cosmos, queues
+    from shared.realtime import provider
     from shared.tenants import service as tenants
 
     reload_settings()
@@ -17,5 +18,7 @@ def reset_process_state() -> None:
     queues.reset()
     clients.reset()
     outbound.reset()
+    # The managed-identity token provider was built for the old settings' credential chain.
+    provider.reset()
     identity.clear_caches()
     tenants.clear_caches()

@@ -142,6 +142,26 @@ class OptionalBearer:
         return self._bearer.authenticate(request)
 
 
+class RealtimeCaller:
+    """The realtime API key (when API_KEY_FOR_REALTIME is set) and, optionally, a Clerk bearer of `min_role`.
+
+    For realtime writes that decide a tenant: the key gates the browser app as on every realtime operation,
+    and a bearer, when sent, must be valid and upgrades the caller like OptionalBearer. An `Authorization:
+    ApiKey …` header is the key, not a missing bearer.
+    """
+
+    def __init__(self, min_role: Role = Role.OPERATOR) -> None:
+        self._bearer = ClerkBearer(min_role)
+        self.name = f"realtime_api_key + public or {min_role.value}"
+
+    def authenticate(self, request: Request) -> Any:
+        REALTIME_API_KEY.authenticate(request)
+        authorization = (request.header("authorization") or "").strip()
+        if not authorization or authorization.lower().startswith("apikey "):
+            return None
+        return self._bearer.authenticate(request)
+
+
 class SessionAccess:
     """The session's access key (header, or cookie plus CSRF), or a bearer of the session's tenant.
 

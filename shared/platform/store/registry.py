@@ -43,6 +43,14 @@ CONTAINERS: tuple[ContainerSpec, ...] = (
     ContainerSpec("channel_events", "/sessionId", -1, purpose="append-only telephony events of a session"),
     ContainerSpec("booking_ledger", "/sessionId", -1, purpose="append-only booking transitions of a session"),
     ContainerSpec("booking_reminders", "/dueDay", -1, purpose="reminders by UTC due day (YYYY-MM-DD)"),
+    ContainerSpec(
+        "realtime_sessions",
+        "/sessionId",
+        -1,
+        purpose="realtime runtime sessions (id = sessionId): state, counters, latest media stats, latency summary",
+    ),
+    ContainerSpec("realtime_utterances", "/sessionId", -1, purpose="append-only utterances of a runtime session"),
+    ContainerSpec("realtime_stats", "/sessionId", -1, purpose="every media stats report of a runtime session"),
 )
 
 # Blob containers and queues, by the names the code and the triggers use.
