@@ -136,6 +136,7 @@ def create(
     link: SessionGrant | None,
 ) -> dict[str, Any]:
     """Create a runtime session in `initializing` (and link it to the demo session `link` opens)."""
+    from shared.realtime import demo_link
     from shared.sessions import service as demo_sessions
 
     if principal is not None and principal.tenant_id:
@@ -149,7 +150,7 @@ def create(
     if link is not None:
         if link.tenant_id != tenant_id:
             raise BadRequest("The linked demo session belongs to another tenant", code="session_tenant_mismatch")
-        demo_sessions.runtime_link_room(link)
+        demo_link.check_room(link)
 
     ttl = max(1, get_settings().session_ttl_seconds)
     now = now_ms()
@@ -183,7 +184,7 @@ def create(
     stored = runtime_sessions.create(doc)
     if link is not None:
         try:
-            demo_sessions.link_runtime_session(link, session_id)
+            demo_link.link(link, session_id)
         except ServiceError:
             # Nothing half-written: without its link the runtime session would never reach the demo session.
             with contextlib.suppress(ServiceError):
@@ -395,10 +396,10 @@ def record_stats(session_id: str, body: StatsBody) -> dict[str, Any]:
 
     link = updated.get("link")
     if link:
-        from shared.sessions import service as demo_sessions
+        from shared.realtime import demo_link
 
         try:
-            demo_sessions.record_realtime_latency(
+            demo_link.record_latency(
                 link["tenantId"],
                 link["sessionId"],
                 session_id,

@@ -11,7 +11,7 @@ from shared.catalog import content
 from shared.catalog.service import scenario_or_400
 from shared.identity.principal import Principal
 from shared.platform import clock
-from shared.platform.errors import BadRequest, NotFound
+from shared.platform.errors import BadRequest
 from shared.platform.settings import get_settings
 from shared.platform.store.repository import Document
 from shared.sessions import access, aggregate, state
@@ -300,75 +300,3 @@ def list_sessions(tenant_id: str, query: SessionListQuery) -> dict[str, Any]:
         "filters": filters,
         "sort": {"sortBy": query.sortBy, "sortOrder": query.sortOrder},
     }
-
-
-# A demo session is linked to a few realtime runtime sessions (reconnects, a retry after a dropped call);
-# the list is bounded so the session document cannot grow without limit.
-MAX_LINKED_RUNTIME_SESSIONS = 16
-
-
-def runtime_link_room(grant: SessionGrant, runtime_session_id: str | None = None) -> None:
-    """BadRequest when the demo session already has as many runtime sessions as it may link."""
-    links = aggregate.load(grant).get("realtimeSessionIds") or []
-    if runtime_session_id not in links and len(links) >= MAX_LINKED_RUNTIME_SESSIONS:
-        raise BadRequest(
-            f"A demo session links at most {MAX_LINKED_RUNTIME_SESSIONS} realtime sessions",
-            code="too_many_realtime_sessions",
-        )
-
-
-def link_runtime_session(grant: SessionGrant, runtime_session_id: str) -> None:
-    """Record that a realtime runtime session belongs to the demo session (one ETag write on the copy read)."""
-
-    def add(doc: Document) -> None:
-        links = list(doc.get("realtimeSessionIds") or [])
-        if runtime_session_id in links:
-            return
-        if len(links) >= MAX_LINKED_RUNTIME_SESSIONS:
-            raise BadRequest(
-                f"A demo session links at most {MAX_LINKED_RUNTIME_SESSIONS} realtime sessions",
-                code="too_many_realtime_sessions",
-            )
-        doc["realtimeSessionIds"] = [*links, runtime_session_id]
-
-    aggregate.update(grant.tenant_id, grant.session_id, add, loaded=aggregate.load(grant))
-
-
-def record_realtime_latency(
-    tenant_id: str, session_id: str, runtime_session_id: str, latency_ms: float | None, interruptions: int
-) -> dict[str, Any]:
-    """Merge one stats report of a linked runtime session into the demo session's latency; returns latencyMetrics.
-
-    The demo session keeps a mergeable latency summary over every report of every linked runtime session
-    (shared.realtime.latency: p50/p90/p99 within 1 %) and the latest server-counted interruptions of each,
-    and shows them as the contract's `latencyMetrics` beside its token usage and cost. NotFound when the
-    demo session is gone or no longer lists the runtime session.
-    """
-    from shared.realtime.latency import LatencySummary
-
-    metrics: dict[str, Any] = {}
-
-    def merge(doc: Document) -> None:
-        if runtime_session_id not in (doc.get("realtimeSessionIds") or []):
-            raise NotFound("Session not found")
-        summary = LatencySummary.from_dict(doc.get("realtimeLatency"))
-        if latency_ms is not None:
-            summary = summary.add(latency_ms)
-        counts = {**(doc.get("realtimeInterruptions") or {}), runtime_session_id: int(interruptions)}
-        metrics.clear()
-        metrics.update(latency_metrics(summary, sum(counts.values())))
-        doc["realtimeLatency"] = summary.to_dict()
-        doc["realtimeInterruptions"] = counts
-        doc["latencyMetrics"] = dict(metrics)
-
-    aggregate.update(tenant_id, session_id, merge)
-    return metrics
-
-
-def latency_metrics(summary: Any, interruptions: int) -> dict[str, Any]:
-    """The contract's latencyMetrics from a latency summary and an interruption count (percentiles only when known)."""
-    metrics: dict[str, Any] = {"userInterruptions": interruptions}
-    if summary.count:
-        for name, q in (("latencyP50", 0.5), ("latencyP90", 0.9), ("latencyP99", 0.99)):
-            metrics[name] = round(summary.quantile(q), 1)
-    return metrics

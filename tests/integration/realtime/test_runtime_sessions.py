@@ -438,7 +438,7 @@ def test_an_operator_links_runtime_sessions_of_their_own_tenant(client, tokens):
 
 
 def test_a_demo_session_links_a_bounded_number_of_runtime_sessions(client):
-    from shared.sessions.service import MAX_LINKED_RUNTIME_SESSIONS
+    from shared.realtime.demo_link import MAX_LINKED_RUNTIME_SESSIONS
 
     demo = start_session(client)
     aggregate.sessions.set_fields(
