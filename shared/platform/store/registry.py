@@ -43,6 +43,12 @@ CONTAINERS: tuple[ContainerSpec, ...] = (
     ContainerSpec("channel_events", "/sessionId", -1, purpose="append-only telephony events of a session"),
     ContainerSpec("booking_ledger", "/sessionId", -1, purpose="append-only booking transitions of a session"),
     ContainerSpec("booking_reminders", "/dueDay", -1, purpose="reminders by UTC due day (YYYY-MM-DD)"),
+    ContainerSpec(
+        "feature_flags", "/scope", purpose="stored flag states ('flags') and tenant overrides ('overrides:<flag>')"
+    ),
+    ContainerSpec("support_tickets", "/tenantId", purpose="support tickets (id = '<tenantId>:<ticket>')"),
+    ContainerSpec("billing_accounts", "/tenantId", purpose="a tenant's billing terms (id = tenantId)"),
+    ContainerSpec("compliance_items", "/tenantId", purpose="compliance control items (id = '<tenantId>:<control>')"),
 )
 
 # Blob containers and queues, by the names the code and the triggers use.
@@ -50,9 +56,10 @@ EMAIL_OUTBOX_CONTAINER = "email-outbox"
 EMAILS_QUEUE = "emails"
 BOOKING_REMINDERS_QUEUE = "booking-reminders"
 BOOKING_RECOVERY_QUEUE = "booking-recovery"
+BOOKING_ORCHESTRATION_QUEUE = "booking-orchestration"
 
 BLOB_CONTAINERS: tuple[str, ...] = (EMAIL_OUTBOX_CONTAINER,)
-QUEUES: tuple[str, ...] = (EMAILS_QUEUE, BOOKING_REMINDERS_QUEUE, BOOKING_RECOVERY_QUEUE)
+QUEUES: tuple[str, ...] = (EMAILS_QUEUE, BOOKING_REMINDERS_QUEUE, BOOKING_RECOVERY_QUEUE, BOOKING_ORCHESTRATION_QUEUE)
 
 
 def container_spec(name: str) -> ContainerSpec:
