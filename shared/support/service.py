@@ -80,12 +80,14 @@ def _ticket_tenant(principal: Principal, requested: str | None) -> str:
         if principal.tenant_id is None:
             raise ValidationFailed("tenantId is required for a caller outside any tenant")
         return principal.tenant_id
+    # One answer whether the tenant is someone else's or does not exist (the contract has no 404 here).
+    unknown = BadRequest("tenantId does not name a tenant you can raise tickets for", code="unknown_tenant")
     if not principal.is_super_admin:
-        raise NotFound("Tenant not found")
+        raise unknown
     from shared.tenants import service as tenants
 
     if not tenants.tenant_exists(requested):
-        raise NotFound("Tenant not found")
+        raise unknown
     return requested
 
 
