@@ -210,3 +210,24 @@ def test_a_rollout_over_the_api_decides_by_tenant(client, tokens, settings_env):
         client.patch(
             f"/api/cp/feature-flags/{FLAG}", json={"enabled": False, "rolloutPct": 100}, headers=tokens.super_admin()
         )
+
+
+def test_an_orchestrated_booking_stays_with_the_orchestrator_after_the_flag_turns_off(client, tokens, tenant, devhost):
+    url = f"/api/cp/feature-flags/{FLAG}/overrides/{tenant}"
+    client.patch(url, json={"enabled": True}, headers=tokens.super_admin())
+    booking = confirm_a_booking(client, tokens, tenant)
+    client.patch(url, json={"enabled": False}, headers=tokens.super_admin())
+    no_show = client.patch(
+        f"/api/sessions/{booking['sessionId']}/booking-lifecycle",
+        json={"action": "mark_no_show"},
+        headers=tokens.headers(tenant, "operator"),
+    )
+    assert no_show.status_code == 200
+    outcome = no_show.json()["session"]["bookingOutcome"]
+    assert outcome["status"] == "no_show_followup" and outcome["bookingOrchestration"]["workflowId"]
+    assert [m["action"] for m in orchestration_messages(booking["sessionId"])] == ["confirm", "mark_no_show"]
+    devhost.drain_queues(timeout=30)  # nothing for the app's no-show recovery: the orchestrator owns it
+    stored = client.get(f"/api/sessions/{booking['sessionId']}", headers=tokens.headers(tenant, "viewer")).json()[
+        "bookingOutcome"
+    ]
+    assert stored["noShowRecoveryStatus"] == "queued"
