@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from shared.flags.models import FlagOverridePatch, FlagPatch
 
 BUCKETS = 10_000
+LIST_OVERRIDES_MAX = 1000
 FULL_ROLLOUT = 100
 FLAG_FIELDS = ("id", "name", "description", "scope", "enabled", "rolloutPct", "createdAt", "updatedAt")
 OVERRIDE_FIELDS = ("flag", "tenantId", "enabled", "reason", "updatedAt", "updatedBy")
@@ -196,7 +197,7 @@ def list_overrides(name: str) -> list[dict[str, Any]]:
     flag = registry.spec(name)
     if flag.scope == "global":
         return []
-    return [_override_view(doc) for doc in store.overrides(name)]
+    return [_override_view(doc) for doc in store.overrides(name, limit=LIST_OVERRIDES_MAX)]
 
 
 def set_override(
