@@ -25,12 +25,17 @@ BLUEPRINTS: tuple[str, ...] = (
     "blueprints.cp_verticals",
     "blueprints.cp_tool_policy",
     "blueprints.cp_channels",
+    "blueprints.cp_feature_flags",
+    "blueprints.cp_support",
+    "blueprints.cp_billing_ops",
+    "blueprints.cp_compliance",
     "blueprints.onboarding",
     "blueprints.internal",
     "blueprints.jobs.bookings",
     "blueprints.jobs.emails",
     "blueprints.jobs.retention",
     "blueprints.jobs.operability",
+    "blueprints.jobs.compliance",
 )
 
 

@@ -25,7 +25,7 @@ def post_internal_booking_lifecycle(request: Request) -> dict:
     session_id, action = request.body.sessionId, request.body.action
     tenant_id = aggregate.locate(session_id)
     if action == "send_reminder":
-        bookings.deliver_reminder(session_id, tenant_id, None)
+        bookings.deliver_reminder(session_id, tenant_id, None, actor=bookings.ORCHESTRATOR_ACTOR)
     else:
-        bookings.transition(session_id, tenant_id, action, actor="system:orchestrator")
+        bookings.transition(session_id, tenant_id, action, actor=bookings.ORCHESTRATOR_ACTOR)
     return {"success": True, "sessionId": session_id}

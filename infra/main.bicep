@@ -251,6 +251,9 @@ var optionalSettingNames = [
   'APP_VERSION' // the version /api/build-info reports; defaults to the code's own
   'TEMPORAL_ENABLED' // workflow orchestration, off by default
   'FEATURE_BOOKING_TEMPORAL_ORCHESTRATION'
+  'FEATURE_TOOL_EXECUTION_PERSISTENCE' // the defaults of the feature flags until a super-admin changes them
+  'FEATURE_FLAG_CACHE_SECONDS' // how long an instance keeps its copy of the flags (5 s)
+  'SUPPORT_NOTIFY_EMAIL' // where critical support tickets are announced
   'RATE_LIMITS' // per-operation overrides of the built-in limits
   'SESSION_TTL_SECONDS'
   'REALTIME_PRICE_TABLE'

@@ -36,6 +36,10 @@ TEST_ENVIRONMENT = {
     "EMAIL_FROM": "Tellgence Demo <demo@tellgence.test>",
     "SESSION_TTL_SECONDS": "604800",
     "OUTBOUND_ALLOW_LOOPBACK": "false",
+    "SUPPORT_NOTIFY_EMAIL": "platform-support@tellgence.test",
+    "FEATURE_BOOKING_TEMPORAL_ORCHESTRATION": "false",
+    "FEATURE_TOOL_EXECUTION_PERSISTENCE": "false",
+    "FEATURE_FLAG_CACHE_SECONDS": "5",
 }
 SUPER_ADMIN_USER_ID = "user_platform_root"
 

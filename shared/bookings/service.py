@@ -13,7 +13,11 @@ from shared.bookings.repository import BookingLedgerRepository, ReminderReposito
 from shared.platform import clock
 from shared.platform.errors import Conflict
 from shared.platform.store import queues
-from shared.platform.store.registry import BOOKING_RECOVERY_QUEUE, BOOKING_REMINDERS_QUEUE
+from shared.platform.store.registry import (
+    BOOKING_ORCHESTRATION_QUEUE,
+    BOOKING_RECOVERY_QUEUE,
+    BOOKING_REMINDERS_QUEUE,
+)
 from shared.platform.store.repository import Document
 from shared.sessions import aggregate
 
@@ -21,6 +25,18 @@ logger = logging.getLogger("tellgence.bookings")
 
 ledger = BookingLedgerRepository()
 reminders = ReminderRepository()
+
+ORCHESTRATOR_ACTOR = "system:orchestrator"
+
+
+def workflow_id(session_id: str) -> str:
+    """The orchestrator's workflow id for a session's booking (one workflow per booking)."""
+    return f"booking-{session_id}"
+
+
+def orchestrated(outcome: dict[str, Any] | None) -> bool:
+    """Whether the orchestrator owns the booking's reminder and no-show ticks."""
+    return isinstance(outcome, dict) and isinstance(outcome.get("bookingOrchestration"), dict)
 
 
 def initial_outcome(booking: dict[str, Any] | None, now: str) -> dict[str, Any] | None:
@@ -49,8 +65,13 @@ def transition(
     loaded: Document | None = None,
 ) -> Document:
     """Apply one lifecycle action (400 saying why when illegal), append it to the ledger, follow up."""
+    from shared import flags
+    from shared.flags.registry import BOOKING_TEMPORAL_ORCHESTRATION
+
     now = clock.now_iso()
     entries: list[dict[str, Any]] = []
+    # Decided once per confirm, before the write: whether the orchestrator takes over this booking's ticks.
+    use_orchestrator = action == "confirm" and flags.is_enabled(BOOKING_TEMPORAL_ORCHESTRATION, tenant_id)
 
     def apply(doc: Document) -> None:
         outcome, entry = machine.apply(
@@ -62,6 +83,8 @@ def transition(
             note=note,
             now=now,
         )
+        if action == "confirm":
+            _hand_over(outcome, session_id, use_orchestrator, now)
         doc["bookingOutcome"] = outcome
         summary = doc.get("interactionSummary")
         if isinstance(summary, dict):
@@ -76,11 +99,44 @@ def transition(
         {"id": uuid.uuid4().hex, "sessionId": session_id, "tenantId": tenant_id, "actor": actor, **entries[0]}
     )
     outcome = doc["bookingOutcome"]
+    if orchestrated(outcome):
+        # The orchestrator drives reminders and no-show recovery; it hears of every change it did not make.
+        if actor != ORCHESTRATOR_ACTOR:
+            _signal_orchestrator(session_id, tenant_id, action, outcome)
+        return doc
     if outcome.get("reminderStatus") == "queued" and outcome.get("nextReminderDueAt"):
         _schedule_reminder(session_id, tenant_id, outcome["nextReminderDueAt"])
     if action == "mark_no_show":
         queues.enqueue(BOOKING_RECOVERY_QUEUE, {"sessionId": session_id, "tenantId": tenant_id})
     return doc
+
+
+def _hand_over(outcome: dict[str, Any], session_id: str, use_orchestrator: bool, now: str) -> None:
+    """On confirm, give the booking's ticks to the orchestrator (flag on) or take them back (flag off)."""
+    if use_orchestrator:
+        outcome["bookingOrchestration"] = {
+            "workflowId": workflow_id(session_id),
+            "phase": "reminder_pending",
+            "updatedAt": now,
+        }
+    else:
+        outcome.pop("bookingOrchestration", None)
+
+
+def _signal_orchestrator(session_id: str, tenant_id: str, action: str, outcome: dict[str, Any]) -> None:
+    """Tell the orchestrator's worker (queue `booking-orchestration`) what happened to its booking."""
+    message = {
+        "workflowId": outcome["bookingOrchestration"]["workflowId"],
+        "sessionId": session_id,
+        "tenantId": tenant_id,
+        "action": action,
+        "status": outcome["status"],
+        "phase": outcome["bookingOrchestration"]["phase"],
+    }
+    for name in ("scheduledFor", "nextReminderDueAt"):
+        if outcome.get(name):
+            message[name] = outcome[name]
+    queues.enqueue(BOOKING_ORCHESTRATION_QUEUE, message)
 
 
 def _schedule_reminder(session_id: str, tenant_id: str, due_at: str) -> None:
@@ -121,7 +177,7 @@ def _contact_email(doc: Document) -> str | None:
     return contact.get("email") or (doc.get("extractedData") or {}).get("email")
 
 
-def deliver_reminder(session_id: str, tenant_id: str, due_at: str | None) -> str:
+def deliver_reminder(session_id: str, tenant_id: str, due_at: str | None, *, actor: str = "system:reminders") -> str:
     """Send the reminder of a confirmed booking; returns sent, failed or stale.
 
     A reminder whose booking moved on (rescheduled, cancelled, already reminded) is stale and skipped.
@@ -134,6 +190,8 @@ def deliver_reminder(session_id: str, tenant_id: str, due_at: str | None) -> str
     outcome = doc.get("bookingOutcome") or {}
     if outcome.get("status") != "confirmed" or (due_at and outcome.get("nextReminderDueAt") != due_at):
         return "stale"
+    if due_at and orchestrated(outcome):
+        return "stale"  # the orchestrator took the booking over after this timer reminder was scheduled
     email = _contact_email(doc)
     error = "the contact has no email address" if not email else None
     if email:
@@ -154,9 +212,9 @@ def deliver_reminder(session_id: str, tenant_id: str, due_at: str | None) -> str
         except Exception as exc:  # every delivery failure is recorded the same way
             error = f"delivery failed ({type(exc).__name__})"
     if error is None:
-        transition(session_id, tenant_id, "send_reminder", actor="system:reminders")
+        transition(session_id, tenant_id, "send_reminder", actor=actor)
         return "sent"
-    transition(session_id, tenant_id, "mark_reminder_failed", actor="system:reminders", note=error)
+    transition(session_id, tenant_id, "mark_reminder_failed", actor=actor, note=error)
     open_exception(
         session_id, tenant_id, "reminder_delivery_failed", "reminder_follow_up", "Reminder not delivered", error
     )

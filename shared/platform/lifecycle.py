@@ -5,6 +5,7 @@ from __future__ import annotations
 
 def reset_process_state() -> None:
     """Re-read settings and drop every client and cache built from the old ones (dev host, tests)."""
+    from shared.flags import service as flags
     from shared.identity import service as identity
     from shared.platform import outbound
     from shared.platform.settings import reload_settings
@@ -22,3 +23,4 @@ def reset_process_state() -> None:
     provider.reset()
     identity.clear_caches()
     tenants.clear_caches()
+    flags.forget()

@@ -242,6 +242,11 @@ class Settings:
 
     temporal_enabled: bool = False
     booking_temporal_orchestration: bool = False
+    # platform: the default of the tool-execution persistence flag, how long a process trusts its copy of
+    # the feature flags, and where critical support tickets are announced.
+    tool_execution_persistence: bool = False
+    feature_flag_cache_seconds: float = 5.0
+    support_notify_email: str = ""
     internal_workflow_callback_secret: str = field(default="", repr=False)
 
     clerk_jwt_key: str = ""
@@ -366,6 +371,13 @@ class Settings:
             booking_temporal_orchestration=_flag(
                 "FEATURE_BOOKING_TEMPORAL_ORCHESTRATION", get("FEATURE_BOOKING_TEMPORAL_ORCHESTRATION")
             ),
+            tool_execution_persistence=_flag(
+                "FEATURE_TOOL_EXECUTION_PERSISTENCE", get("FEATURE_TOOL_EXECUTION_PERSISTENCE")
+            ),
+            feature_flag_cache_seconds=_float(
+                "FEATURE_FLAG_CACHE_SECONDS", get("FEATURE_FLAG_CACHE_SECONDS"), 5.0, maximum=300.0
+            ),
+            support_notify_email=(get("SUPPORT_NOTIFY_EMAIL") or "").strip(),
             internal_workflow_callback_secret=get("INTERNAL_WORKFLOW_CALLBACK_SECRET") or "",
             clerk_jwt_key=get("CLERK_JWT_KEY") or "",
             clerk_jwks_url=_url("CLERK_JWKS_URL", get("CLERK_JWKS_URL")),

@@ -20,3 +20,12 @@ class TenantRepository(Repository):
         return CrossPartitionReader(self).query(
             "SELECT * FROM c WHERE c.type = 'tenant' ORDER BY c.firstSeenAt", limit=limit
         )
+
+    def page_by_id(self, after: str | None, limit: int) -> list[Document]:
+        """Up to `limit` tenants by id, after the tenant `after` (super-admin pages only)."""
+        where = " AND c.id > @after" if after else ""
+        return CrossPartitionReader(self).query(
+            f"SELECT * FROM c WHERE c.type = 'tenant'{where} ORDER BY c.id",
+            {"after": after} if after else None,
+            limit=limit,
+        )

@@ -147,6 +147,16 @@ def update_tenant(actor: Principal, tenant_id: str, patch: TenantPatch, *, ip: s
     return tenant_view(after)
 
 
+def page_entries(*, after: str | None, limit: int) -> list[Document]:
+    """One page of directory entries by tenant id, after `after` (super-admin surfaces)."""
+    return tenants.page_by_id(after, limit)
+
+
+def mirror_billing_terms(tenant_id: str, *, plan: str, mrr: float) -> None:
+    """Set the directory's plan and MRR to what billing now holds (billing audits the change; one call)."""
+    tenants.set_fields(tenant_id, tenant_id, {"plan": plan, "mrr": mrr, "updatedAt": clock.now_iso()})
+
+
 def clear_caches() -> None:
     """Forget the activity throttle (tests)."""
     _activity_written.clear()

@@ -51,6 +51,12 @@ CONTAINERS: tuple[ContainerSpec, ...] = (
     ),
     ContainerSpec("realtime_utterances", "/sessionId", -1, purpose="append-only utterances of a runtime session"),
     ContainerSpec("realtime_stats", "/sessionId", -1, purpose="every media stats report of a runtime session"),
+    ContainerSpec(
+        "feature_flags", "/scope", purpose="stored flag states ('flags') and tenant overrides ('overrides:<flag>')"
+    ),
+    ContainerSpec("support_tickets", "/tenantId", purpose="support tickets (id = '<tenantId>:<ticket>')"),
+    ContainerSpec("billing_accounts", "/tenantId", purpose="a tenant's billing terms (id = tenantId)"),
+    ContainerSpec("compliance_items", "/tenantId", purpose="compliance control items (id = '<tenantId>:<control>')"),
 )
 
 # Blob containers and queues, by the names the code and the triggers use.
@@ -58,9 +64,10 @@ EMAIL_OUTBOX_CONTAINER = "email-outbox"
 EMAILS_QUEUE = "emails"
 BOOKING_REMINDERS_QUEUE = "booking-reminders"
 BOOKING_RECOVERY_QUEUE = "booking-recovery"
+BOOKING_ORCHESTRATION_QUEUE = "booking-orchestration"
 
 BLOB_CONTAINERS: tuple[str, ...] = (EMAIL_OUTBOX_CONTAINER,)
-QUEUES: tuple[str, ...] = (EMAILS_QUEUE, BOOKING_REMINDERS_QUEUE, BOOKING_RECOVERY_QUEUE)
+QUEUES: tuple[str, ...] = (EMAILS_QUEUE, BOOKING_REMINDERS_QUEUE, BOOKING_RECOVERY_QUEUE, BOOKING_ORCHESTRATION_QUEUE)
 
 
 def container_spec(name: str) -> ContainerSpec:
