@@ -25,12 +25,15 @@ BLUEPRINTS: tuple[str, ...] = (
     "blueprints.cp_verticals",
     "blueprints.cp_tool_policy",
     "blueprints.cp_channels",
+    "blueprints.integrations",
+    "blueprints.cp_sessions",
     "blueprints.onboarding",
     "blueprints.internal",
     "blueprints.jobs.bookings",
     "blueprints.jobs.emails",
     "blueprints.jobs.retention",
     "blueprints.jobs.operability",
+    "blueprints.jobs.integrations",
 )
 
 
