@@ -243,7 +243,11 @@ def settings_view(tenant_id: str, docs: Mapping[str, Document]) -> dict[str, Any
 
 def practice_connectors(tenant_id: str) -> dict[str, Any]:
     """GET practice-connectors: the tenant's connectors with their health (one query)."""
-    return {"success": True, "tenantId": tenant_id, "settings": settings_view(tenant_id, connectors.for_tenant(tenant_id))}
+    return {
+        "success": True,
+        "tenantId": tenant_id,
+        "settings": settings_view(tenant_id, connectors.for_tenant(tenant_id)),
+    }
 
 
 def integrations_overview(tenant_id: str) -> dict[str, Any]:
@@ -279,7 +283,9 @@ def _config_changes(
     for name in ("providerId", "status"):
         if (before or {}).get(name) != after.get(name):
             changes[name] = {"from": (before or {}).get(name), "to": after.get(name)}
-    secret = _secret_names((before or {}).get("config") or {}, catalog.providers().get(str((before or {}).get("providerId"))))
+    secret = _secret_names(
+        (before or {}).get("config") or {}, catalog.providers().get(str((before or {}).get("providerId")))
+    )
     secret |= _secret_names(after.get("config") or {}, catalog.providers().get(str(after.get("providerId"))))
     for key in sorted(set(before_clear) | set(after_clear)):
         old, new = before_clear.get(key), after_clear.get(key)

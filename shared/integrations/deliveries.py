@@ -215,9 +215,7 @@ def deliver(
     if result.ok:
         return Delivery(outcome, None)
     outcome["errorMessage"] = result.summary
-    logger.warning(
-        "delivery %s of session %s to %s failed: %s", label, session_id, provider_id, result.error_class
-    )
+    logger.warning("delivery %s of session %s to %s failed: %s", label, session_id, provider_id, result.error_class)
     provider = catalog.providers().get(provider_id)
     doc = exceptions.build(
         tenant_id,
@@ -287,7 +285,11 @@ def retry_one(
     tenant_id = principal.tenant_id
     session = aggregate.read_live(tenant_id, session_id)
     outcome = next(
-        (o for o in session.get("integrationOutcomes") or [] if isinstance(o, dict) and o.get("id") == body.integrationId),
+        (
+            o
+            for o in session.get("integrationOutcomes") or []
+            if isinstance(o, dict) and o.get("id") == body.integrationId
+        ),
         None,
     )
     if outcome is None:
@@ -454,4 +456,3 @@ def run_retry(message: RetryMessage) -> str:
     )
     _enqueue(tenant_id, doc["id"], message.attempt + 1, requested_by=message.requestedBy, delay=delay)
     return f"attempt {message.attempt} failed ({attempt.error_class}); next in {delay} s"
-
