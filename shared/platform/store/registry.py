@@ -59,7 +59,7 @@ CONTAINERS: tuple[ContainerSpec, ...] = (
     ContainerSpec(
         "demo_records",
         "/tenantId",
-        90 * DAY_SECONDS,
+        30 * DAY_SECONDS,
         purpose="what demo-tier providers did (once per idempotency key), read back by results screens",
     ),
 )
