@@ -29,6 +29,8 @@ BLUEPRINTS: tuple[str, ...] = (
     "blueprints.cp_support",
     "blueprints.cp_billing_ops",
     "blueprints.cp_compliance",
+    "blueprints.integrations",
+    "blueprints.cp_sessions",
     "blueprints.onboarding",
     "blueprints.internal",
     "blueprints.jobs.bookings",
@@ -36,6 +38,7 @@ BLUEPRINTS: tuple[str, ...] = (
     "blueprints.jobs.retention",
     "blueprints.jobs.operability",
     "blueprints.jobs.compliance",
+    "blueprints.jobs.integrations",
 )
 
 

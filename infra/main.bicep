@@ -262,6 +262,8 @@ var optionalSettingNames = [
   'TRUSTED_PROXY_HOPS' // 1: Azure's front end; 2 behind Front Door or another proxy that appends X-Forwarded-For
   'LEADS_NOTIFY_EMAIL' // where lead notifications of the demo tenant go
   'CONNECTOR_TIMEOUT_SECONDS'
+  'INTEGRATION_RETRY_MAX_ATTEMPTS' // attempts per retry request before the message is poisoned
+  'INTEGRATION_RETRY_BASE_DELAY_SECONDS' // first back-off delay of an integration retry, doubled per attempt
   'REALTIME_SESSION_TIER'
   'REALTIME_REASONING_EFFORT'
   'REALTIME_CREDENTIAL_TTL_SECONDS'

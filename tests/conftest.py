@@ -40,6 +40,12 @@ TEST_ENVIRONMENT = {
     "FEATURE_BOOKING_TEMPORAL_ORCHESTRATION": "false",
     "FEATURE_TOOL_EXECUTION_PERSISTENCE": "false",
     "FEATURE_FLAG_CACHE_SECONDS": "5",
+    # A fixed test key (32 bytes of 0x01..0x20): connector secrets are sealed in every test that stores them.
+    "CONNECTOR_ENCRYPTION_KEYS": "test-key:AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=",
+    "CONNECTOR_TIMEOUT_SECONDS": "2",
+    # Integration retries back off without waiting in tests (one test sets a real delay).
+    "INTEGRATION_RETRY_BASE_DELAY_SECONDS": "0",
+    "INTEGRATION_RETRY_MAX_ATTEMPTS": "3",
 }
 SUPER_ADMIN_USER_ID = "user_platform_root"
 

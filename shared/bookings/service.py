@@ -216,7 +216,13 @@ def deliver_reminder(session_id: str, tenant_id: str, due_at: str | None, *, act
         return "sent"
     transition(session_id, tenant_id, "mark_reminder_failed", actor=actor, note=error)
     open_exception(
-        session_id, tenant_id, "reminder_delivery_failed", "reminder_follow_up", "Reminder not delivered", error
+        session_id,
+        tenant_id,
+        "reminder_delivery_failed",
+        "reminder_follow_up",
+        "Reminder not delivered",
+        error,
+        category="reminder",
     )
     logger.warning("reminder for session %s failed: %s", session_id, error)
     return "failed"
@@ -256,24 +262,19 @@ def recover_no_show(session_id: str, tenant_id: str) -> str:
     return "completed"
 
 
-def open_exception(session_id: str, tenant_id: str, code: str, group: str, title: str, message: str) -> None:
-    """Open a booking exception on the session for operators."""
-    now = clock.now_iso()
-    exception = {
-        "id": uuid.uuid4().hex,
-        "reasonCode": code,
-        "reasonGroup": group,
-        "status": "open",
-        "title": title,
-        "message": message,
-        "sessionId": session_id,
-        "tenantId": tenant_id,
-        "createdAt": now,
-        "updatedAt": now,
-        "suggestedActions": ["request_callback", "assign_escalate", "mark_resolved"],
-    }
-    aggregate.update(
+def open_exception(
+    session_id: str, tenant_id: str, code: str, group: str, title: str, message: str, *, category: str = "booking"
+) -> None:
+    """Open a booking exception for operators: an item on the exceptions desk, copied onto the session."""
+    from shared.exceptions import service as exceptions
+
+    exceptions.open_exception(
         tenant_id,
         session_id,
-        lambda doc: doc.update(bookingExceptions=[*doc.get("bookingExceptions", []), exception]),
+        category=category,
+        error_type=code,
+        reason_group=group,
+        title=title,
+        message=message,
+        suggested_actions=("request_callback", "assign_escalate", "mark_resolved"),
     )

@@ -1,17 +1,17 @@
-"""Voice channels: browser realtime always, telephony when a telephony connector is configured."""
+"""Voice channels: browser realtime always, telephony when a telephony connector is connected."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from shared.integrations.repository import PracticeConnectorRepository
 from shared.platform.settings import get_settings
-
-connectors = PracticeConnectorRepository()
 
 
 def list_channels(tenant_id: str) -> list[dict[str, Any]]:
-    """The tenant's channels and whether each can carry calls now."""
+    """The tenant's channels and whether each can carry calls now (one point read of the telephony connector)."""
+    from shared.integrations import catalog, connectors, safety
+    from shared.platform import clock
+
     channels = [
         {
             "channelConnectionId": "browser-realtime",
@@ -20,14 +20,15 @@ def list_channels(tenant_id: str) -> list[dict[str, Any]]:
             "status": "active" if get_settings().azure_openai_configured else "not_configured",
         }
     ]
-    telephony = connectors.connector(tenant_id, "telephony")
-    if telephony and telephony.get("status") != "disconnected":
+    telephony = connectors.live_connector(tenant_id, "telephony")
+    if telephony is not None:
+        provider = catalog.providers().get(str(telephony.get("providerId")))
         channels.append(
             {
                 "channelConnectionId": f"telephony-{tenant_id}",
-                "provider": telephony.get("provider", "telephony"),
-                "displayName": telephony.get("displayName") or "Telephony",
-                "status": telephony.get("healthStatus") or telephony.get("status") or "configured",
+                "provider": str(telephony.get("providerId") or "telephony"),
+                "displayName": provider.name if provider else "Telephony",
+                "status": safety.health_status(telephony, now=clock.utc_now()),
             }
         )
     return channels

@@ -11,7 +11,9 @@ and settles the outcome:
   other 4xx) — it is copied to `<queue>-poison` at once, where operators see it, instead of being
   retried five times for nothing;
 - retried: anything else (a provider or the store is down, a 5xx, a bug) is raised, so the host
-  retries it with backoff and, after maxDequeueCount attempts, moves it to `<queue>-poison` itself.
+  retries it with backoff and, after maxDequeueCount attempts, moves it to `<queue>-poison` itself;
+- given up: a handler that schedules its own retries (a growing delay, a provider's Retry-After)
+  raises `GiveUp` once they are spent, and the message goes to `<queue>-poison` at once.
 
 `timer_job(bp, schedule)` registers a timer function the same way (span, correlation id, outcome log).
 """
@@ -39,6 +41,10 @@ JOB_NAMES: dict[str, str] = {}
 
 class BadMessage(Exception):
     """A queued message that can never succeed: it goes to the poison queue without retries."""
+
+
+class GiveUp(BadMessage):
+    """The handler ran its own retry schedule to the end: the message goes to the poison queue now."""
 
 
 def queue_job(bp: func.Blueprint, queue_name: str, *, message: ModelRef | None = None) -> Callable:

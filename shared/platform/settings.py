@@ -296,6 +296,9 @@ class Settings:
     # integrations
     connector_encryption_keys: str = field(default="", repr=False, metadata={"env": "CONNECTOR_ENCRYPTION_KEYS"})
     connector_timeout_seconds: float = 5.0
+    # integration retries: attempts per retry request and the first back-off delay (doubled per attempt)
+    integration_retry_max_attempts: int = 5
+    integration_retry_base_delay_seconds: int = 30
 
     # operability
     applicationinsights_connection_string: str = ""
@@ -433,6 +436,16 @@ class Settings:
             connector_encryption_keys=_connector_keys(get("CONNECTOR_ENCRYPTION_KEYS")),
             connector_timeout_seconds=_float(
                 "CONNECTOR_TIMEOUT_SECONDS", get("CONNECTOR_TIMEOUT_SECONDS"), 5.0, minimum=0.1, maximum=30.0
+            ),
+            integration_retry_max_attempts=_int(
+                "INTEGRATION_RETRY_MAX_ATTEMPTS", get("INTEGRATION_RETRY_MAX_ATTEMPTS"), 5, minimum=1, maximum=20
+            ),
+            integration_retry_base_delay_seconds=_int(
+                "INTEGRATION_RETRY_BASE_DELAY_SECONDS",
+                get("INTEGRATION_RETRY_BASE_DELAY_SECONDS"),
+                30,
+                minimum=0,
+                maximum=3600,
             ),
             # evidence packs
             evidence_signing_key=_evidence_signing_key("EVIDENCE_SIGNING_KEY", get("EVIDENCE_SIGNING_KEY")),

@@ -15,10 +15,11 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.contract.test_roles import routed_operations
-from tests.support.contract import contract_operations
+from tests.support.contract import contract_operations, find_operation
 from tests.support.identity import new_tenant_id
 from tests.support.sessions import start_session
 
@@ -149,6 +150,11 @@ def test_traversal_and_oversize_ids_are_refused_and_write_nothing(client, caller
     _, headers = _request_parts(caller, path, auth_name)
     for bad in HOSTILE_IDS:
         url = _concrete(path, bad)
+        addressed = find_operation(method, httpx.URL(f"http://host{url}").path)
+        if addressed is not None and addressed.operation_id != operation_id:
+            # A dot segment collapsed the path (clients normalize `..`): the id never reaches this operation,
+            # and the request addresses another one (e.g. exceptions/.. is the session list).
+            continue
         response = client.request(method, url, json={} if method in ("POST", "PUT", "PATCH") else None, headers=headers)
         assert response.status_code in (400, 401, 403, 404, 405), f"{operation_id} {bad[:20]}: {response.status_code}"
         _assert_refused_without_writes(response, f"{operation_id} id {bad[:20]}")

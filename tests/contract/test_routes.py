@@ -63,3 +63,24 @@ def test_contract_lookup_prefers_literal_segments():
         != find_operation("GET", "/api/cp/sessions/abc").operation_id
     )
     assert find_operation("GET", "/").operation_id == "getApiRoot"
+
+
+def test_session_desk_ids_never_match_the_exceptions_routes():
+    """Every Sessions CP route with a session id (routed now or later) takes it as SESSION_ID, which refuses
+    the literal `exceptions`, so `exceptions/{id}` and `{id}/cost` (and the rest) never match one path."""
+    from blueprints.cp_sessions import SESSION_ID
+    from devhost.routing import find_ambiguities
+
+    desk = [
+        (op.method, op.template.lstrip("/"))
+        for op in contract_operations()
+        if op.template.startswith("/api/cp/sessions/")
+    ]
+    constrained = [(method, template.replace("{id}", SESSION_ID, 1)) for method, template in desk]
+    exception_routes = [(m, t) for m, t in desk if t.startswith("api/cp/sessions/exceptions")]
+    session_routes = [(m, t) for m, t in constrained if not t.startswith("api/cp/sessions/exceptions")]
+    assert find_ambiguities(exception_routes + session_routes) == []
+    # Without the constraint they would collide: the check above is not vacuous.
+    assert find_ambiguities(desk) != []
+    registered = [route for method, route, _ in registered_routes() if route.startswith("api/cp/sessions/{")]
+    assert registered and all(route.startswith(f"api/cp/sessions/{SESSION_ID}") for route in registered)

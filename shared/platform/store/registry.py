@@ -20,6 +20,7 @@ class ContainerSpec:
 
 
 WEEK_SECONDS = 7 * 24 * 60 * 60
+DAY_SECONDS = 24 * 60 * 60
 
 # Domains append their containers here as they are built; docs/ARCHITECTURE.md mirrors this table.
 CONTAINERS: tuple[ContainerSpec, ...] = (
@@ -57,6 +58,24 @@ CONTAINERS: tuple[ContainerSpec, ...] = (
     ContainerSpec("support_tickets", "/tenantId", purpose="support tickets (id = '<tenantId>:<ticket>')"),
     ContainerSpec("billing_accounts", "/tenantId", purpose="a tenant's billing terms (id = tenantId)"),
     ContainerSpec("compliance_items", "/tenantId", purpose="compliance control items (id = '<tenantId>:<control>')"),
+    ContainerSpec(
+        "integration_activity",
+        "/tenantId",
+        30 * DAY_SECONDS,
+        purpose="one item per connector execution (intake, tool, test, retry): provider, action, outcome, latency",
+    ),
+    ContainerSpec(
+        "session_exceptions",
+        "/tenantId",
+        90 * DAY_SECONDS,
+        purpose="the operators' exceptions desk: booking, connector, reminder, tool and telephony exceptions",
+    ),
+    ContainerSpec(
+        "demo_records",
+        "/tenantId",
+        30 * DAY_SECONDS,
+        purpose="what demo-tier providers did (once per idempotency key), read back by results screens",
+    ),
 )
 
 # Blob containers and queues, by the names the code and the triggers use.
@@ -65,9 +84,16 @@ EMAILS_QUEUE = "emails"
 BOOKING_REMINDERS_QUEUE = "booking-reminders"
 BOOKING_RECOVERY_QUEUE = "booking-recovery"
 BOOKING_ORCHESTRATION_QUEUE = "booking-orchestration"
+INTEGRATION_RETRIES_QUEUE = "integration-retries"
 
 BLOB_CONTAINERS: tuple[str, ...] = (EMAIL_OUTBOX_CONTAINER,)
-QUEUES: tuple[str, ...] = (EMAILS_QUEUE, BOOKING_REMINDERS_QUEUE, BOOKING_RECOVERY_QUEUE, BOOKING_ORCHESTRATION_QUEUE)
+QUEUES: tuple[str, ...] = (
+    EMAILS_QUEUE,
+    BOOKING_REMINDERS_QUEUE,
+    BOOKING_RECOVERY_QUEUE,
+    BOOKING_ORCHESTRATION_QUEUE,
+    INTEGRATION_RETRIES_QUEUE,
+)
 
 
 def container_spec(name: str) -> ContainerSpec:

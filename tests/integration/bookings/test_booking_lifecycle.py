@@ -8,6 +8,7 @@ import pytest
 
 from devhost.emulators import free_ports
 from shared.bookings import service as bookings
+from shared.exceptions import service as exceptions
 from shared.sessions import aggregate
 from tests.conftest import reset_clients
 from tests.support.sessions import finalize_payload, key_headers, start_session
@@ -114,6 +115,13 @@ def test_a_reminder_the_provider_cannot_deliver_opens_an_exception(client, devho
     assert doc["bookingOutcome"]["reminderStatus"] == "failed"
     exception = doc["bookingExceptions"][-1]
     assert (exception["reasonCode"], exception["status"]) == ("reminder_delivery_failed", "open")
+    # The session carries a copy; the item itself is on the exceptions desk.
+    desk_item = exceptions.read("default-practice", exception["id"])
+    assert (desk_item["category"], desk_item["errorType"], desk_item["status"]) == (
+        "reminder",
+        "reminder_delivery_failed",
+        "open",
+    )
 
 
 def test_a_no_show_queues_recovery_that_completes(client, devhost):

@@ -30,6 +30,8 @@ def handle_ping(message: Ping) -> str:
         raise ServiceUnavailable("the provider is down")
     if message.outcome == "bug":
         raise RuntimeError("bug")
+    if message.outcome == "spent":
+        raise jobs.GiveUp("3 attempt(s) failed")
     return "pinged"
 
 
@@ -70,3 +72,9 @@ def test_a_good_message_runs_once(poisoned):
     run(b'{"name": "d"}')
     assert seen == ["d"] and poisoned == []
     assert jobs.JOB_NAMES["handle_ping"] == "queue:pings"
+
+
+def test_a_handler_that_ran_its_own_retries_gives_up_to_the_poison_queue(poisoned):
+    run(b'{"name": "e", "outcome": "spent"}')
+    assert seen == ["e"]
+    assert poisoned == [("pings", b'{"name": "e", "outcome": "spent"}', "3 attempt(s) failed")]

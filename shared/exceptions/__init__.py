@@ -1,0 +1,1 @@
+"""The operators' exceptions desk: booking, connector, reminder, tool and telephony exceptions as items."""

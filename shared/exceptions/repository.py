@@ -1,0 +1,33 @@
+"""Persistence of exceptions: one item per exception in `session_exceptions` (partition = tenantId)."""
+
+from __future__ import annotations
+
+from shared.platform.store.repository import Document, Page, Repository
+
+
+class SessionExceptionRepository(Repository):
+    """The desk's items; a tenant's exceptions live in one partition, so the desk never fans out."""
+
+    container_name = "session_exceptions"
+    doc_type = "sessionException"
+
+    def newest(self, tenant_id: str, limit: int) -> list[Document]:
+        """A tenant's exceptions, newest first."""
+        return self.query(
+            "SELECT * FROM c WHERE c.tenantId = @tenantId ORDER BY c.createdAt DESC",
+            {"tenantId": tenant_id},
+            tenant_id,
+            limit=limit,
+        )
+
+    def open_deliveries(self, tenant_id: str, *, page_size: int, continuation: str | None) -> Page:
+        """One page of the tenant's open exceptions that carry a failed delivery an automatic retry may repeat."""
+        return self.page(
+            "SELECT * FROM c WHERE c.tenantId = @tenantId AND c.status = 'open' AND IS_DEFINED(c.delivery) "
+            "AND c.delivery.status = 'failed' AND c.delivery.errorClass != 'outcome_unknown' "
+            "ORDER BY c.createdAt ASC",
+            {"tenantId": tenant_id},
+            tenant_id,
+            page_size=page_size,
+            continuation=continuation,
+        )

@@ -1,0 +1,29 @@
+"""Fixtures for the Integrations operations: loopback fakes allowed, a provider fake each test may stop."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from pytest_httpserver import HTTPServer
+
+from tests.conftest import reset_clients
+
+
+@pytest.fixture
+def loopback(settings_env):
+    """Connectors may reach loopback fakes in this test (OUTBOUND_ALLOW_LOOPBACK)."""
+    settings_env.setenv("OUTBOUND_ALLOW_LOOPBACK", "true")
+    reset_clients()
+    return settings_env
+
+
+@pytest.fixture
+def provider_server() -> Iterator[HTTPServer]:
+    """A loopback provider of this test alone, so the test can stop it."""
+    server = HTTPServer(host="127.0.0.1", port=0)
+    server.start()
+    yield server
+    server.clear()
+    if server.is_running():
+        server.stop()
