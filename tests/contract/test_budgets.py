@@ -9,6 +9,7 @@ from tests.support import budgets
 def test_every_routed_operation_has_exactly_one_budget_row():
     routed = sorted(operation_id for operation_id, _, _ in routed_operations())
     assert sorted(budgets.budgets()) == routed
+    assert sorted(operation_id for operation_id, _ in budgets.table_rows()) == routed, "an operation has two rows"
 
 
 def test_the_targets_of_the_public_demo_path_hold():

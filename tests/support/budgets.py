@@ -25,15 +25,20 @@ class BudgetExceeded(AssertionError):
     """An operation made more store calls than its budget."""
 
 
+def table_rows() -> list[tuple[str, int]]:
+    """(operationId, budget) of every row of the table, in order."""
+    text = (ROOT / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    rows = []
+    for line in TABLE.search(text).group(1).strip().splitlines()[2:]:
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        rows.append((cells[0], int(cells[1])))
+    return rows
+
+
 @cache
 def budgets() -> dict[str, int]:
     """operationId → the most Cosmos round trips one request may make."""
-    text = (ROOT / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
-    rows = {}
-    for line in TABLE.search(text).group(1).strip().splitlines()[2:]:
-        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
-        rows[cells[0]] = int(cells[1])
-    return rows
+    return dict(table_rows())
 
 
 def check(correlation_id: str | None) -> None:
