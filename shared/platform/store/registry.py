@@ -43,6 +43,14 @@ CONTAINERS: tuple[ContainerSpec, ...] = (
     ContainerSpec("channel_events", "/sessionId", -1, purpose="append-only telephony events of a session"),
     ContainerSpec("booking_ledger", "/sessionId", -1, purpose="append-only booking transitions of a session"),
     ContainerSpec("booking_reminders", "/dueDay", -1, purpose="reminders by UTC due day (YYYY-MM-DD)"),
+    ContainerSpec(
+        "metrics_rollups",
+        "/tenantId",
+        -1,
+        purpose="a tenant's metric rollups by UTC hour, day and in total (ttl per granularity)",
+    ),
+    ContainerSpec("session_feed", "/tenantId", -1, purpose="a tenant's live session events, gapless sequence (7 days)"),
+    ContainerSpec("public_slos", "/id", purpose="the precomputed public SLO snapshot (id = current)"),
 )
 
 # Blob containers and queues, by the names the code and the triggers use.
@@ -50,9 +58,10 @@ EMAIL_OUTBOX_CONTAINER = "email-outbox"
 EMAILS_QUEUE = "emails"
 BOOKING_REMINDERS_QUEUE = "booking-reminders"
 BOOKING_RECOVERY_QUEUE = "booking-recovery"
+METRICS_EVENTS_QUEUE = "metrics-events"
 
 BLOB_CONTAINERS: tuple[str, ...] = (EMAIL_OUTBOX_CONTAINER,)
-QUEUES: tuple[str, ...] = (EMAILS_QUEUE, BOOKING_REMINDERS_QUEUE, BOOKING_RECOVERY_QUEUE)
+QUEUES: tuple[str, ...] = (EMAILS_QUEUE, BOOKING_REMINDERS_QUEUE, BOOKING_RECOVERY_QUEUE, METRICS_EVENTS_QUEUE)
 
 
 def container_spec(name: str) -> ContainerSpec:
