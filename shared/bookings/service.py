@@ -63,6 +63,9 @@ def transition(
             now=now,
         )
         doc["bookingOutcome"] = outcome
+        if action == "confirm" and not doc.get("bookingConfirmedAt"):
+            # The first confirmation, kept: metrics count a booking once however often it is confirmed again.
+            doc["bookingConfirmedAt"] = now
         summary = doc.get("interactionSummary")
         if isinstance(summary, dict):
             booking = summary.setdefault("booking", {"requested": True})
@@ -75,6 +78,10 @@ def transition(
     ledger.create(
         {"id": uuid.uuid4().hex, "sessionId": session_id, "tenantId": tenant_id, "actor": actor, **entries[0]}
     )
+    if action == "confirm":
+        from shared.metrics import service as metrics
+
+        metrics.record_booking_confirmed(doc)
     outcome = doc["bookingOutcome"]
     if outcome.get("reminderStatus") == "queued" and outcome.get("nextReminderDueAt"):
         _schedule_reminder(session_id, tenant_id, outcome["nextReminderDueAt"])
