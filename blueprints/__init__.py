@@ -27,10 +27,13 @@ BLUEPRINTS: tuple[str, ...] = (
     "blueprints.cp_channels",
     "blueprints.onboarding",
     "blueprints.internal",
+    "blueprints.metrics",
+    "blueprints.public",
     "blueprints.jobs.bookings",
     "blueprints.jobs.emails",
     "blueprints.jobs.retention",
     "blueprints.jobs.operability",
+    "blueprints.jobs.metrics",
 )
 
 
