@@ -198,7 +198,9 @@ def check_dashboard(client, operator: dict, expected: dict) -> None:
     assert summary["activeScenarios"] == len(expected["perScenario"])
     assert summary["avgLatencyMs"] is None and summary["errorRatePct"] is None
 
-    rows = {row["scenarioId"]: row for row in client.get("/api/cp/metrics/scenarios", headers=operator).json()["scenarios"]}
+    rows = {
+        row["scenarioId"]: row for row in client.get("/api/cp/metrics/scenarios", headers=operator).json()["scenarios"]
+    }
     assert set(rows) == set(expected["perScenario"])
     for scenario, figures in expected["perScenario"].items():
         row = rows[scenario]
@@ -311,9 +313,10 @@ def test_a_scripted_day_matches_a_recount_and_reconciliation_repairs_a_lost_even
     assert [(entry.document_id, entry.drift, entry.repaired) for entry in surplus.drifts] == [
         (day_id, {"counters.sessionsStarted": -3}, {})
     ]
-    assert metrics.rollup_store.read(day_id, tenant)["counters"]["sessionsStarted"] == day_doc["counters"][
-        "sessionsStarted"
-    ]
+    assert (
+        metrics.rollup_store.read(day_id, tenant)["counters"]["sessionsStarted"]
+        == day_doc["counters"]["sessionsStarted"]
+    )
 
 
 def test_the_reconciliation_timer_recounts_yesterday(client, tokens, fake_clock, drain, devhost, caplog):
