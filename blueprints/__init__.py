@@ -33,12 +33,15 @@ BLUEPRINTS: tuple[str, ...] = (
     "blueprints.cp_sessions",
     "blueprints.onboarding",
     "blueprints.internal",
+    "blueprints.metrics",
+    "blueprints.public",
     "blueprints.jobs.bookings",
     "blueprints.jobs.emails",
     "blueprints.jobs.retention",
     "blueprints.jobs.operability",
     "blueprints.jobs.compliance",
     "blueprints.jobs.integrations",
+    "blueprints.jobs.metrics",
 )
 
 

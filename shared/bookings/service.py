@@ -86,6 +86,9 @@ def transition(
         if action == "confirm":
             _hand_over(outcome, session_id, use_orchestrator, now)
         doc["bookingOutcome"] = outcome
+        if action == "confirm" and not doc.get("bookingConfirmedAt"):
+            # The first confirmation, kept: metrics count a booking once however often it is confirmed again.
+            doc["bookingConfirmedAt"] = now
         summary = doc.get("interactionSummary")
         if isinstance(summary, dict):
             booking = summary.setdefault("booking", {"requested": True})
@@ -98,6 +101,10 @@ def transition(
     ledger.create(
         {"id": uuid.uuid4().hex, "sessionId": session_id, "tenantId": tenant_id, "actor": actor, **entries[0]}
     )
+    if action == "confirm":
+        from shared.metrics import service as metrics
+
+        metrics.record_booking_confirmed(doc)
     outcome = doc["bookingOutcome"]
     if orchestrated(outcome):
         # The orchestrator drives reminders and no-show recovery; it hears of every change it did not make.

@@ -59,8 +59,8 @@ class FeedEvent(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
     eventType: FeedEventType
-    tenantId: str = Field(min_length=1, max_length=64)
-    sessionId: str = Field(min_length=1, max_length=64)
+    tenantId: str = Field(min_length=1, max_length=128)
+    sessionId: str = Field(min_length=1, max_length=128)
     scenarioId: str = Field(min_length=1, max_length=120)
     scenarioTitle: str = Field(min_length=1, max_length=200)
     occurredAt: AwareDatetime

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -60,10 +60,12 @@ _ALLOWED: dict[str, frozenset[str]] = {
     "lead.created": frozenset({"scenarioId", "status", "tier"}),
     "lead.updated": frozenset({"scenarioId", "status", "previousStatus", "tier", "previousTier"}),
     "pilot.moved": frozenset({"status", "previousStatus"}),
+    "exception.opened": frozenset({"scenarioId", "reasonCode"}),
+    "exception.resolved": frozenset({"scenarioId", "reasonCode"}),
 }
 _KIND_FIELDS = frozenset(
     {"scenarioId", "outcome", "durationSeconds", "costUsd", "toolName", "ok", "latencyMs"}
-    | {"status", "previousStatus", "tier", "previousTier"}
+    | {"status", "previousStatus", "tier", "previousTier", "reasonCode"}
 )
 
 
@@ -79,9 +81,9 @@ class MetricEvent(BaseModel):
 
     id: str = Field(pattern=ID_PATTERN)
     kind: EventKind
-    tenantId: str = Field(min_length=1, max_length=64)
+    tenantId: str = Field(min_length=1, max_length=128)
     occurredAt: AwareDatetime
-    sessionId: str | None = Field(default=None, min_length=1, max_length=64)
+    sessionId: str | None = Field(default=None, min_length=1, max_length=128)
     scenarioId: str | None = Field(default=None, pattern=SCENARIO_PATTERN)
     outcome: Outcome | None = None
     durationSeconds: float | None = Field(default=None, ge=0, le=MAX_DURATION_SECONDS)
@@ -93,6 +95,8 @@ class MetricEvent(BaseModel):
     previousStatus: str | None = None
     tier: LeadTier | None = None
     previousTier: LeadTier | None = None
+    # The exception's reason code (e.g. connector_unavailable): shown in the session feed, not counted.
+    reasonCode: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,119}$")
 
     @model_validator(mode="after")
     def _fields_fit_kind(self) -> MetricEvent:
@@ -142,6 +146,16 @@ def classify_outcome(
     if disposition is None and total_beats > 0 and beats_completed >= total_beats:
         return "success"
     return "other"
+
+
+class MetricBatch(BaseModel):
+    """A `metrics-events` queue message: the events one `record` call reported."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    MAX_EVENTS: ClassVar[int] = 100
+
+    events: list[MetricEvent] = Field(min_length=1, max_length=100)
 
 
 class TrendsQuery(BaseModel):

@@ -289,6 +289,21 @@ def rebuild(tenant_id: str, key: RollupKey, events: Iterable[MetricEvent], *, no
     return doc
 
 
+def merge_applied(doc: dict[str, Any], marks: dict[str, int], *, now: datetime) -> None:
+    """Record `marks` (an idempotency record, e.g. a rebuilt document's) in `doc` too, then prune as `apply` does.
+
+    Reconciliation calls this when it writes recounted numbers into a stored document, so a late live `apply`
+    of an event the recount already counted is a duplicate, not a second count. Marks below the watermark are
+    skipped: such events are refused as stale anyway.
+    """
+    applied = dict(doc["applied"])
+    for mark, moment in marks.items():
+        if moment >= doc["watermark"]:
+            applied[mark] = moment
+    doc["applied"] = applied
+    _prune(doc, _epoch_ms(now))
+
+
 def drift(stored: dict[str, Any], expected: dict[str, Any]) -> dict[str, int]:
     """Where a stored document's numbers differ from a rebuilt one: path -> expected minus stored (empty if none)."""
     mine, theirs = _numbers(stored), _numbers(expected)

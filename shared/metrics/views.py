@@ -398,8 +398,15 @@ def public_slos(
     flattering guess), and sampleSize 0 says there was nothing to measure. No tenant id or per-tenant figure
     appears in the result.
     """
-    catalog = _default_catalog() if catalog is None else catalog
     figures = _sum(docs, slo_keys(now, period_days), None)
+    return public_slos_of(figures, now=now, period_days=period_days, catalog=catalog)
+
+
+def public_slos_of(
+    figures: Aggregate, *, now: datetime, period_days: int = SLO_PERIOD_DAYS, catalog: Catalog | None = None
+) -> dict[str, Any]:
+    """`public_slos` of an Aggregate already summed over the period's day documents (the refresh timer streams)."""
+    catalog = _default_catalog() if catalog is None else catalog
     rows = []
     for slug, entry in catalog.items():
         if entry.get("visibility") not in PUBLIC_VISIBILITIES:

@@ -150,3 +150,8 @@ def page(tenant_id: str, sql: str, params: dict[str, Any], *, page_size: int, co
 def expired_for_purge(now: str, limit: int) -> list[Document]:
     """Sessions whose retention ran out and that were not purged yet (the retention timer only)."""
     return sessions.expired_artifacts(now, limit)
+
+
+def tenants_active_between(start: str, end: str) -> set[str]:
+    """Tenants whose sessions were created, finalized or first confirmed in [start, end) (timers only)."""
+    return sessions.tenants_active_between(start, end)

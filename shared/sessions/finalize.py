@@ -207,6 +207,10 @@ def finalize(
         )
         doc.update(_finalized_fields(body, scenario, doc))
         stored = aggregate.create(doc, handle)
+    from shared.metrics import service as metrics
+
+    # A session finalized without being started first is both; finalizing again is the same event (its id).
+    metrics.record_session(stored, started=grant is None, finalized=True)
     if is_healthcare_intake(scenario):
         automation.run_intake_automation(stored, extracted)
     results = stored["results"]

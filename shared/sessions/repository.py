@@ -28,6 +28,16 @@ class SessionRepository(Repository):
             limit=limit,
         )
 
+    def tenants_active_between(self, start: str, end: str) -> set[str]:
+        """Tenants with a session created, finalized or first confirmed in [start, end) (the metrics timer only)."""
+        rows = CrossPartitionReader(self).stream(
+            "SELECT VALUE c.tenantId FROM c WHERE (c.createdAt >= @start AND c.createdAt < @end) "
+            "OR (c.finalizedAt >= @start AND c.finalizedAt < @end) "
+            "OR (c.bookingConfirmedAt >= @start AND c.bookingConfirmedAt < @end)",
+            {"start": start, "end": end},
+        )
+        return {row for row in rows if isinstance(row, str)}
+
 
 class SessionHandleRepository(Repository):
     """A session's handle (id = partition = sessionId): tenant, key hash, expiry and the live call state.

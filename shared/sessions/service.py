@@ -162,6 +162,9 @@ def create_session(
         scenario, tenant_id, title=body.scenarioTitle, company=body.companyName, locale=locale
     )
     aggregate.create(doc, handle)
+    from shared.metrics import service as metrics
+
+    metrics.record_session(doc, started=True)
     response = {
         "success": True,
         "sessionId": doc["id"],

@@ -53,7 +53,17 @@ def implicit_error_statuses(operation: ContractOperation) -> set[int]:
         statuses.add(415)
     if "{" in operation.template:
         statuses.add(404)
+    if _rate_limited(operation):
+        statuses.add(429)
     return statuses
+
+
+def _rate_limited(operation: ContractOperation) -> bool:
+    """Whether the code rate-limits this operation (getPublicSLOs is, though its contract lists no 429)."""
+    from shared.platform.http.adapter import OPERATION_RATE_LIMITS
+    from shared.platform.http.contract import snake_case
+
+    return snake_case(operation.operation_id) in OPERATION_RATE_LIMITS
 
 
 def _takes_a_caller(operation: ContractOperation) -> bool:

@@ -56,6 +56,8 @@ ModelRef = type | str
 
 # operation function name -> its auth mode; the role-table test reads it.
 OPERATION_AUTH: dict[str, AuthMode] = {}
+# operation function name -> its default rate limit, for the operations that have one.
+OPERATION_RATE_LIMITS: dict[str, RateLimit] = {}
 
 
 def operation(
@@ -110,6 +112,8 @@ def operation(
         http_function.__module__ = handler.__module__
         bp.route(route=route, methods=list(methods), auth_level=func.AuthLevel.ANONYMOUS)(http_function)
         OPERATION_AUTH[handler.__name__] = auth
+        if rate_limit is not None:
+            OPERATION_RATE_LIMITS[handler.__name__] = rate_limit
         return handler
 
     return register

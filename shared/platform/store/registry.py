@@ -76,6 +76,14 @@ CONTAINERS: tuple[ContainerSpec, ...] = (
         30 * DAY_SECONDS,
         purpose="what demo-tier providers did (once per idempotency key), read back by results screens",
     ),
+    ContainerSpec(
+        "metrics_rollups",
+        "/tenantId",
+        -1,
+        purpose="a tenant's metric rollups by UTC hour, day and in total (ttl per granularity)",
+    ),
+    ContainerSpec("session_feed", "/tenantId", -1, purpose="a tenant's live session events, gapless sequence (7 days)"),
+    ContainerSpec("public_slos", "/id", purpose="the precomputed public SLO snapshot (id = current)"),
 )
 
 # Blob containers and queues, by the names the code and the triggers use.
@@ -85,6 +93,7 @@ BOOKING_REMINDERS_QUEUE = "booking-reminders"
 BOOKING_RECOVERY_QUEUE = "booking-recovery"
 BOOKING_ORCHESTRATION_QUEUE = "booking-orchestration"
 INTEGRATION_RETRIES_QUEUE = "integration-retries"
+METRICS_EVENTS_QUEUE = "metrics-events"
 
 BLOB_CONTAINERS: tuple[str, ...] = (EMAIL_OUTBOX_CONTAINER,)
 QUEUES: tuple[str, ...] = (
@@ -93,6 +102,7 @@ QUEUES: tuple[str, ...] = (
     BOOKING_RECOVERY_QUEUE,
     BOOKING_ORCHESTRATION_QUEUE,
     INTEGRATION_RETRIES_QUEUE,
+    METRICS_EVENTS_QUEUE,
 )
 
 

@@ -270,3 +270,12 @@ class CrossPartitionReader:
                 if len(items) >= limit:
                     break
         return items
+
+    def stream(self, sql: str, params: QueryParams | None = None, *, page_size: int = 100) -> Iterator[Document]:
+        """Every matching item of every partition, one page in memory at a time (timers that fold big results)."""
+        with store_errors():
+            iterator = self._repository.container.query_items(
+                sql, parameters=_parameters(params), enable_cross_partition_query=True, max_item_count=page_size
+            )
+            for doc in iterator:
+                yield _clean(doc)

@@ -1,0 +1,171 @@
+"""The metric events a session document stands for: what write time records and what reconciliation recounts.
+
+One derivation serves both, so the live rollups and the recount from source data agree by construction:
+
+- `session.started:<id>` at the session's `createdAt`, in its scenario;
+- `session.finalized:<id>` at its `finalizedAt` (kept from the first finalize, so finalizing again is the same
+  event): outcome = `classify_outcome(interactionSummary.disposition, beatsCompleted, totalBeats)`, duration =
+  `duration` (seconds), cost = the token usage priced like GET /api/sessions/{id}/cost (the session's realtime
+  deployment, else the configured one; `REALTIME_PRICE_TABLE`);
+- `booking.requested:<id>` at `finalizedAt` when the finalized call produced a booking (a `bookingOutcome`);
+- `booking.confirmed:<id>` at `bookingConfirmedAt`, the first confirmation (a reschedule confirmed again is the
+  same booking, counted once).
+
+The feed shows a scenario by its catalog title (`scenario_title`), else by its id.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any
+
+from shared.metrics.models import MAX_COST_USD, MAX_DURATION_SECONDS, MetricEvent, classify_outcome
+from shared.platform.clock import parse_iso
+
+Document = dict[str, Any]
+
+# The session fields the derivation reads (reconciliation projects its session query to these).
+SESSION_FIELDS = (
+    "id",
+    "tenantId",
+    "scenarioId",
+    "createdAt",
+    "finalizedAt",
+    "interactionSummary",
+    "beatsCompleted",
+    "totalBeats",
+    "duration",
+    "tokenUsage",
+    "realtimeSnapshot",
+    "bookingOutcome",
+    "bookingConfirmedAt",
+)
+
+
+def _at(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return parse_iso(value)
+    except ValueError:
+        return None
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+        return 0.0
+    return float(value)
+
+
+def _scenario(doc: Document) -> str | None:
+    scenario = doc.get("scenarioId")
+    return scenario if isinstance(scenario, str) and scenario else None
+
+
+def session_started(doc: Document) -> list[MetricEvent]:
+    """The session.started event of a stored session (none when it has no creation time)."""
+    moment = _at(doc.get("createdAt"))
+    if moment is None:
+        return []
+    return [
+        MetricEvent(
+            id=f"session.started:{doc['id']}",
+            kind="session.started",
+            tenantId=doc["tenantId"],
+            occurredAt=moment,
+            sessionId=doc["id"],
+            scenarioId=_scenario(doc),
+        )
+    ]
+
+
+def session_cost_usd(doc: Document) -> float | None:
+    """The session's estimated model cost (as its cost endpoint answers it), None when it cannot be priced."""
+    from shared.platform.settings import get_settings
+    from shared.results import cost
+
+    usage = doc.get("tokenUsage")
+    if not isinstance(usage, dict):
+        return None
+    settings = get_settings()
+    deployment = (doc.get("realtimeSnapshot") or {}).get("realtimeDeployment") or (
+        settings.azure_openai_deployment_realtime
+    )
+    try:
+        estimate = cost.estimate(
+            int(_number(usage.get("inputTokens"))),
+            int(_number(usage.get("outputTokens"))),
+            str(deployment),
+            cost.price_table(settings.realtime_price_table),
+        )
+    except ValueError:
+        return None
+    value = estimate["estimatedCostUsd"]
+    return value if 0 <= value <= MAX_COST_USD else None
+
+
+def session_finalized(doc: Document) -> list[MetricEvent]:
+    """The session.finalized event, and booking.requested when the call produced a booking."""
+    moment = _at(doc.get("finalizedAt"))
+    if moment is None:
+        return []
+    summary = doc.get("interactionSummary") if isinstance(doc.get("interactionSummary"), dict) else {}
+    disposition = summary.get("disposition") if isinstance(summary.get("disposition"), str) else None
+    events = [
+        MetricEvent(
+            id=f"session.finalized:{doc['id']}",
+            kind="session.finalized",
+            tenantId=doc["tenantId"],
+            occurredAt=moment,
+            sessionId=doc["id"],
+            scenarioId=_scenario(doc),
+            outcome=classify_outcome(disposition, _number(doc.get("beatsCompleted")), _number(doc.get("totalBeats"))),
+            durationSeconds=min(_number(doc.get("duration")), MAX_DURATION_SECONDS),
+            costUsd=session_cost_usd(doc),
+        )
+    ]
+    if isinstance(doc.get("bookingOutcome"), dict):
+        events.append(
+            MetricEvent(
+                id=f"booking.requested:{doc['id']}",
+                kind="booking.requested",
+                tenantId=doc["tenantId"],
+                occurredAt=moment,
+                sessionId=doc["id"],
+                scenarioId=_scenario(doc),
+            )
+        )
+    return events
+
+
+def booking_confirmed(doc: Document) -> list[MetricEvent]:
+    """The booking.confirmed event of a session whose booking was ever confirmed."""
+    moment = _at(doc.get("bookingConfirmedAt"))
+    if moment is None:
+        return []
+    return [
+        MetricEvent(
+            id=f"booking.confirmed:{doc['id']}",
+            kind="booking.confirmed",
+            tenantId=doc["tenantId"],
+            occurredAt=moment,
+            sessionId=doc["id"],
+            scenarioId=_scenario(doc),
+        )
+    ]
+
+
+def session_events(doc: Document) -> list[MetricEvent]:
+    """Every event a stored session stands for (the recount's source)."""
+    return [*session_started(doc), *session_finalized(doc), *booking_confirmed(doc)]
+
+
+def scenario_title(scenario_id: str | None) -> str | None:
+    """A scenario's catalog title (its id when the catalog does not know it)."""
+    if not scenario_id:
+        return None
+    from shared.catalog import content
+
+    entry = content.scenarios().get(scenario_id) or {}
+    return str(entry.get("title") or scenario_id)[:200]
