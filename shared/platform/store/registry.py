@@ -43,6 +43,13 @@ CONTAINERS: tuple[ContainerSpec, ...] = (
     ContainerSpec("channel_events", "/sessionId", -1, purpose="append-only telephony events of a session"),
     ContainerSpec("booking_ledger", "/sessionId", -1, purpose="append-only booking transitions of a session"),
     ContainerSpec("booking_reminders", "/dueDay", -1, purpose="reminders by UTC due day (YYYY-MM-DD)"),
+    ContainerSpec(
+        "evidence_index",
+        "/tenantId",
+        -1,
+        purpose="one evidence index row per session (id = sessionId): outcome, status, summary line, ingestion "
+        "and citation summary; ttl = the session's",
+    ),
 )
 
 # Blob containers and queues, by the names the code and the triggers use.
@@ -50,9 +57,14 @@ EMAIL_OUTBOX_CONTAINER = "email-outbox"
 EMAILS_QUEUE = "emails"
 BOOKING_REMINDERS_QUEUE = "booking-reminders"
 BOOKING_RECOVERY_QUEUE = "booking-recovery"
+# Signed evidence packs (<tenant>/<session>/<content sha256>-<key id>.json, written once) and rendered PDFs
+# (<tenant>/<session>/<kind>-<content sha256>.pdf); the index rows follow sessions through their own queue.
+EVIDENCE_PACKS_CONTAINER = "evidence-packs"
+PDFS_CONTAINER = "pdfs"
+EVIDENCE_INDEX_QUEUE = "evidence-index"
 
-BLOB_CONTAINERS: tuple[str, ...] = (EMAIL_OUTBOX_CONTAINER,)
-QUEUES: tuple[str, ...] = (EMAILS_QUEUE, BOOKING_REMINDERS_QUEUE, BOOKING_RECOVERY_QUEUE)
+BLOB_CONTAINERS: tuple[str, ...] = (EMAIL_OUTBOX_CONTAINER, EVIDENCE_PACKS_CONTAINER, PDFS_CONTAINER)
+QUEUES: tuple[str, ...] = (EMAILS_QUEUE, BOOKING_REMINDERS_QUEUE, BOOKING_RECOVERY_QUEUE, EVIDENCE_INDEX_QUEUE)
 
 
 def container_spec(name: str) -> ContainerSpec:
