@@ -25,12 +25,14 @@ BLUEPRINTS: tuple[str, ...] = (
     "blueprints.cp_verticals",
     "blueprints.cp_tool_policy",
     "blueprints.cp_channels",
+    "blueprints.cp_evidence",
     "blueprints.onboarding",
     "blueprints.internal",
     "blueprints.jobs.bookings",
     "blueprints.jobs.emails",
     "blueprints.jobs.retention",
     "blueprints.jobs.operability",
+    "blueprints.jobs.evidence",
 )
 
 
