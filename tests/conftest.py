@@ -5,6 +5,7 @@ Unit tests request none of these and run without emulators.
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
 from collections.abc import Iterator
@@ -36,6 +37,9 @@ TEST_ENVIRONMENT = {
     "EMAIL_FROM": "Tellgence Demo <demo@tellgence.test>",
     "SESSION_TTL_SECONDS": "604800",
     "OUTBOUND_ALLOW_LOOPBACK": "false",
+    # The run's own evidence signing key is set by the emulators fixture (never the developer's .local key).
+    "EVIDENCE_SIGNING_KEY": "",
+    "EVIDENCE_RETIRED_PUBLIC_KEYS": "",
 }
 SUPER_ADMIN_USER_ID = "user_platform_root"
 
@@ -55,6 +59,14 @@ def signing_key() -> object:
     return generate_private_key()
 
 
+@functools.cache
+def evidence_signing_key_pem() -> str:
+    """The ed25519 key evidence packs are signed with in this run (EVIDENCE_SIGNING_KEY)."""
+    from shared.evidence.keys import generate_private_key_pem
+
+    return generate_private_key_pem()
+
+
 @pytest.fixture(scope="session")
 def emulators(tmp_path_factory: pytest.TempPathFactory, signing_key: object) -> Iterator[object]:
     """Azurite and cosmosdb-server on free loopback ports, with a fresh database for this run."""
@@ -70,6 +82,7 @@ def emulators(tmp_path_factory: pytest.TempPathFactory, signing_key: object) -> 
     os.environ.update(running.env())
     os.environ["COSMOS_DATABASE"] = f"test-{uuid.uuid4().hex[:12]}"
     os.environ["CLERK_JWT_KEY"] = public_pem(signing_key)
+    os.environ["EVIDENCE_SIGNING_KEY"] = evidence_signing_key_pem()
     reset_clients()
     metering.enable()
     provision()
