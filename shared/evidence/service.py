@@ -114,6 +114,7 @@ def _pack(
         data,
         media_type=storage.PACK_MEDIA_TYPE,
         metadata={
+            storage.EXPIRY_METADATA: storage.expires_at(session),
             "bundlesha256": manifest["bundleSha256"],
             "packsha256": manifest["packSha256"],
             "publickeyid": key.public_key_id,
@@ -140,7 +141,13 @@ def _pdf(session: Mapping[str, Any], kind: str, key_material: Any, render: Any) 
     name = storage.pdf_blob_name(session["tenantId"], session["id"], kind, digest)
     data = storage.read(PDFS_CONTAINER, name)
     if data is None:
-        data = storage.write_once(PDFS_CONTAINER, name, render(), media_type=storage.PDF_MEDIA_TYPE)
+        data = storage.write_once(
+            PDFS_CONTAINER,
+            name,
+            render(),
+            media_type=storage.PDF_MEDIA_TYPE,
+            metadata={storage.EXPIRY_METADATA: storage.expires_at(session)},
+        )
     return StoredFile(data, storage.PDF_MEDIA_TYPE, _etag(data), filename(kind, session["id"]))
 
 

@@ -7,7 +7,12 @@ Names (every part is an id or a hex digest, so names never collide or escape the
 * pdfs: `<tenantId>/<sessionId>/<kind>-<sha256 of what the PDF shows>.pdf`.
 
 A blob is uploaded with If-None-Match: * — the first writer wins and a concurrent second writer reads the winner's
-bytes back, so every caller sees the same pack. The retention purge deletes a session's blobs (`purge_session`).
+bytes back, so every caller sees the same pack.
+
+Retention: every blob carries the session's artifact expiry (`expiresat` metadata, from its consent retention).
+The session purge deletes a session's blobs when it redacts the session (`purge_session`), and a daily sweep
+deletes every blob past its expiry (`purge_expired`) — also those of sessions Cosmos' ttl removed before the
+purge saw them.
 """
 
 from __future__ import annotations
@@ -25,6 +30,9 @@ logger = logging.getLogger("tellgence.evidence.storage")
 PACK_MEDIA_TYPE = "application/json; charset=utf-8"
 PDF_MEDIA_TYPE = "application/pdf"
 STORAGE_TIMEOUT_SECONDS = 20
+EXPIRY_METADATA = "expiresat"
+# A finalized session always has a consent retention; without one, the longest retention applies.
+FALLBACK_RETENTION_DAYS = 365
 
 
 @contextlib.contextmanager
@@ -58,6 +66,27 @@ def pack_blob_name(tenant_id: str, session_id: str, content_sha256: str, public_
 def pdf_blob_name(tenant_id: str, session_id: str, kind: str, content_sha256: str) -> str:
     """Where one rendering of a PDF is stored."""
     return f"{tenant_id}/{session_id}/{kind}-{content_sha256}.pdf"
+
+
+def expires_at(session: Mapping[str, object]) -> str:
+    """When a session's stored evidence must be gone: its artifact expiry (consent retention)."""
+    from datetime import timedelta
+
+    from shared.platform import clock
+
+    retention = session.get("consentRetention")
+    expiry = retention.get("artifactExpiresAt") if isinstance(retention, Mapping) else None
+    if isinstance(expiry, str) and expiry:
+        try:
+            return clock.iso(clock.parse_iso(expiry))
+        except ValueError:
+            pass
+    start = session.get("finalizedAt") or session.get("createdAt")
+    try:
+        moment = clock.parse_iso(start) if isinstance(start, str) else clock.utc_now()
+    except ValueError:
+        moment = clock.utc_now()
+    return clock.iso(moment + timedelta(days=FALLBACK_RETENTION_DAYS))
 
 
 def read(container: str, name: str) -> bytes | None:
@@ -116,4 +145,30 @@ def purge_session(tenant_id: str, session_id: str) -> int:
                     deleted += 1
     if deleted:
         logger.info("retention deleted %d evidence/PDF blob(s) of session %s", deleted, session_id)
+    return deleted
+
+
+def purge_expired(now: str | None = None) -> int:
+    """Delete every pack and PDF past its expiry (the daily sweep); returns how many were deleted."""
+    from azure.core.exceptions import ResourceNotFoundError
+
+    from shared.platform import clock
+
+    moment = clock.parse_iso(now) if now else clock.utc_now()
+    deleted = 0
+    with blob_errors():
+        for container_name in (EVIDENCE_PACKS_CONTAINER, PDFS_CONTAINER):
+            container = blobs.get_container(container_name)
+            for blob in container.list_blobs(include=["metadata"], timeout=STORAGE_TIMEOUT_SECONDS):
+                expiry = (blob.metadata or {}).get(EXPIRY_METADATA)
+                try:
+                    due = expiry is None or clock.parse_iso(expiry) <= moment
+                except ValueError:
+                    due = True  # we always write a valid instant: anything else was not written by us
+                if due:
+                    with contextlib.suppress(ResourceNotFoundError):
+                        container.delete_blob(blob.name, delete_snapshots="include", timeout=STORAGE_TIMEOUT_SECONDS)
+                        deleted += 1
+    if deleted:
+        logger.info("retention sweep deleted %d expired evidence/PDF blob(s)", deleted)
     return deleted

@@ -124,3 +124,29 @@ def test_the_retention_purge_deletes_stored_packs_and_pdfs_with_the_transcript(c
     assert pack["bundle"]["transcript"] == []
     assert SPANISH[0]["text"] not in pdf_text(get(client, session, "pdf").content)
     assert SPANISH[0]["text"] not in json.dumps(pack, ensure_ascii=False)
+
+
+def test_the_daily_sweep_deletes_blobs_past_their_sessions_retention_even_when_the_session_is_gone(client, devhost):
+    from shared.evidence import storage
+
+    keep = finished_session(client, transcript=SPANISH)
+    gone = finished_session(client, transcript=SPANISH)
+    for session in (keep, gone):
+        get(client, session, "evidence-packs")
+        get(client, session, "pdf")
+    packs = blobs.get_container(EVIDENCE_PACKS_CONTAINER)
+    [pack_name] = [blob.name for blob in packs.list_blobs(name_starts_with=f"default-practice/{gone['sessionId']}/")]
+    expiry = aggregate.sessions.read(gone["sessionId"], "default-practice")["consentRetention"]["artifactExpiresAt"]
+    assert packs.get_blob_client(pack_name).get_blob_properties().metadata["expiresat"] == expiry
+
+    # Cosmos' ttl removed the session before the purge saw it; its retention ran out long ago.
+    aggregate.sessions.delete(gone["sessionId"], "default-practice")
+    for container in (packs, blobs.get_container(PDFS_CONTAINER)):
+        for blob in container.list_blobs(name_starts_with=f"default-practice/{gone['sessionId']}/"):
+            container.get_blob_client(blob.name).set_blob_metadata({"expiresat": "2001-01-01T00:00:00.000Z"})
+    devhost.fire_timer("purge_expired_evidence_files")
+    assert list(packs.list_blobs(name_starts_with=f"default-practice/{gone['sessionId']}/")) == []
+    assert stored_pdfs(gone) == []
+    assert len(stored_pdfs(keep)) == 1
+    assert len(list(packs.list_blobs(name_starts_with=f"default-practice/{keep['sessionId']}/"))) == 1
+    assert storage.purge_expired() == 0
