@@ -285,6 +285,14 @@ def test_without_a_signing_key_outside_local_mode_packs_are_503_saying_so(client
         assert "EVIDENCE_SIGNING_KEY" in response.json()["message"]
     # The session PDF needs no signature.
     assert client.get(f"/api/sessions/{session['sessionId']}/pdf", headers=key_headers(session)).status_code == 200
+    # Operators see why in the health report (a missing key does not make the app unready).
+    signing = client.get("/api/health").json()["services"]["evidenceSigning"]
+    assert signing == {
+        "configured": False,
+        "status": "not_configured",
+        "mode": "none",
+        "error": "EVIDENCE_SIGNING_KEY is not configured",
+    }
 
 
 def test_blob_storage_down_is_503_and_writes_nothing(client, settings_env):
