@@ -198,9 +198,16 @@ def verify(body: Any) -> dict[str, Any]:
 
 
 def request_indexing(tenant_id: str, session_id: str) -> None:
-    """Queue a recomputation of a session's index row; a queue outage is logged (reindex repairs it)."""
-    from shared.platform.store import queues
+    """Queue a recomputation of a session's index row; a queue outage is logged (reindex repairs it).
 
+    Platform-owned tenants (anonymous demos) are not indexed: no organization can join them, so no one could
+    ever read their rows.
+    """
+    from shared.platform.store import queues
+    from shared.tenants.ids import is_reserved
+
+    if is_reserved(tenant_id):
+        return
     try:
         queues.enqueue(EVIDENCE_INDEX_QUEUE, {"tenantId": tenant_id, "sessionId": session_id})
     except Exception:

@@ -6,7 +6,7 @@ from shared.audit.service import events
 from shared.sessions import aggregate
 from tests.integration.evidence.conftest import finished_session
 from tests.support.identity import new_tenant_id
-from tests.support.sessions import start_session
+from tests.support.sessions import key_headers, start_session
 
 
 def reindex_events(tenant: str) -> list[dict]:
@@ -127,3 +127,15 @@ def test_a_booking_confirmed_later_reaches_the_row_through_the_next_pack(client,
     assert client.get(f"/api/sessions/{sid}/evidence-packs", headers=operator).status_code == 200
     devhost.drain_queues()
     assert client.get(url, headers=operator).json()["evidencePack"]["outcome"] == "booking_confirmed"
+
+
+def test_anonymous_demos_in_the_platform_tenant_are_not_indexed(client, devhost):
+    from shared.evidence.service import rows
+
+    session = finished_session(client)
+    assert (
+        client.get(f"/api/sessions/{session['sessionId']}/evidence-packs", headers=key_headers(session)).status_code
+        == 200
+    )
+    devhost.drain_queues()
+    assert rows.read(session["sessionId"], "default-practice") is None
