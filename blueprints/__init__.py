@@ -31,6 +31,7 @@ BLUEPRINTS: tuple[str, ...] = (
     "blueprints.cp_compliance",
     "blueprints.integrations",
     "blueprints.cp_sessions",
+    "blueprints.cp_evidence",
     "blueprints.onboarding",
     "blueprints.internal",
     "blueprints.metrics",
@@ -42,6 +43,7 @@ BLUEPRINTS: tuple[str, ...] = (
     "blueprints.jobs.compliance",
     "blueprints.jobs.integrations",
     "blueprints.jobs.metrics",
+    "blueprints.jobs.evidence",
 )
 
 

@@ -30,6 +30,9 @@ CREATE_LIMIT = RateLimit(limit=30, window_seconds=60)
 FINALIZE_LIMIT = RateLimit(limit=30, window_seconds=60)
 READ_LIMIT = RateLimit(limit=300, window_seconds=60)
 WRITE_LIMIT = RateLimit(limit=120, window_seconds=60)
+# Evidence packs and PDFs: the session's key, or an operator of its tenant.
+EVIDENCE = SessionAccess(admin_role=Role.OPERATOR)
+PDF_LIMIT = RateLimit(limit=30, window_seconds=60)
 
 
 def _access_cookie(key: str) -> str:
@@ -180,3 +183,90 @@ def patch_session_booking_lifecycle(request: Request) -> dict:
         loaded=grant.session,
     )
     return {"success": True, "session": sessions.session_view(doc)}
+
+
+def _file_reply(request: Request, stored) -> Reply:
+    """A stored pack or PDF: the exact bytes, a strong ETag, a 304 when the caller's copy is current."""
+    from shared.platform.http.caching import etag_matches
+
+    headers = {"ETag": stored.etag}
+    if stored.filename:
+        headers["Content-Disposition"] = f'attachment; filename="{stored.filename}"'
+    if etag_matches(request, stored.etag):
+        return Reply(status=304, headers=headers)
+    return Reply(body=stored.data, headers=headers, media_type=stored.media_type)
+
+
+def _evidence_pack(request: Request) -> Reply:
+    from shared.evidence import service as evidence
+
+    return _file_reply(request, evidence.evidence_pack(request.principal))
+
+
+def _evidence_pdf(request: Request) -> Reply:
+    from shared.evidence import service as evidence
+
+    # The full pack PDF exists, so the contract's fallback header (X-Voxops-Evidence-Pack-Pdf) is never sent.
+    return _file_reply(request, evidence.evidence_pdf(request.principal))
+
+
+def _verify_evidence(request: Request) -> dict:
+    from shared.evidence import service as evidence
+
+    return evidence.verify(request.body)
+
+
+@operation(bp, "api/sessions/{id}/evidence-packs", auth=EVIDENCE)
+def get_evidence_packs(request: Request) -> Reply:
+    """The session's signed evidence pack (the same bytes until the session changes)."""
+    return _evidence_pack(request)
+
+
+@operation(bp, "api/sessions/{id}/evidence-pack", auth=EVIDENCE)
+def get_evidence_pack(request: Request) -> Reply:
+    """Compatibility alias of get_evidence_packs."""
+    return _evidence_pack(request)
+
+
+@operation(bp, "api/sessions/{id}/evidence-packs.pdf", auth=EVIDENCE)
+def get_evidence_packs_pdf(request: Request) -> Reply:
+    """The evidence pack as a PDF: content, digests, signature and how to verify."""
+    return _evidence_pdf(request)
+
+
+@operation(bp, "api/sessions/{id}/evidence-pack.pdf", auth=EVIDENCE)
+def get_evidence_pack_pdf(request: Request) -> Reply:
+    """Compatibility alias of get_evidence_packs_pdf."""
+    return _evidence_pdf(request)
+
+
+@operation(
+    bp,
+    "api/sessions/{id}/evidence-packs/verify",
+    methods=["POST"],
+    auth=EVIDENCE,
+    body="shared.evidence.models:VerifyBody",
+)
+def verify_evidence_packs(request: Request) -> dict:
+    """Check a bundle's ed25519 signature against the keys Tellgence signs with (current and retired)."""
+    return _verify_evidence(request)
+
+
+@operation(
+    bp,
+    "api/sessions/{id}/evidence-pack/verify",
+    methods=["POST"],
+    auth=EVIDENCE,
+    body="shared.evidence.models:VerifyBody",
+)
+def verify_evidence_pack(request: Request) -> dict:
+    """Compatibility alias of verify_evidence_packs."""
+    return _verify_evidence(request)
+
+
+@operation(bp, "api/sessions/{id}/pdf", auth=EVIDENCE, rate_limit=PDF_LIMIT)
+def get_session_pdf(request: Request) -> Reply:
+    """The session summary PDF of a finalized session."""
+    from shared.evidence import service as evidence
+
+    return _file_reply(request, evidence.session_pdf(request.principal))

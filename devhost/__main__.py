@@ -218,6 +218,7 @@ def run_dev(args: argparse.Namespace) -> int:
         supervisor.start()
         try:
             print(f"Azurite blob   http://{DEFAULT_HOST}:{emulators.blob_port}/devstoreaccount1  (data in .local/)")
+            print(f"Evidence key   {_evidence_signing_key_line()}")
             print(f"Azurite queue  http://{DEFAULT_HOST}:{emulators.queue_port}/devstoreaccount1")
             print(f"Cosmos DB      {emulators.cosmos_endpoint}  (self-signed, in memory)")
             if standin is not None:
@@ -229,6 +230,23 @@ def run_dev(args: argparse.Namespace) -> int:
             stop_supervisor.set()
             supervisor.join(SUPERVISOR_JOIN_SECONDS)
     return 0
+
+
+def _evidence_signing_key_line() -> str:
+    """Where evidence packs get their signing key, creating the local dev key when none is configured."""
+    from shared.evidence import keys
+    from shared.platform.errors import ServiceError
+    from shared.platform.settings import get_settings
+
+    settings = get_settings()
+    if not settings.evidence_signing_key:
+        keys.ensure_dev_signing_key()
+    try:
+        key = keys.signing_key(settings)
+    except ServiceError as exc:
+        return f"not usable: {exc.message}"
+    source = "EVIDENCE_SIGNING_KEY" if settings.evidence_signing_key else str(keys.DEV_KEY_FILE)
+    return f"{source} (key id {key.public_key_id}; ed25519, signs evidence packs)"
 
 
 @contextlib.contextmanager

@@ -5,6 +5,7 @@ Unit tests request none of these and run without emulators.
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
 from collections.abc import Iterator
@@ -46,6 +47,9 @@ TEST_ENVIRONMENT = {
     # Integration retries back off without waiting in tests (one test sets a real delay).
     "INTEGRATION_RETRY_BASE_DELAY_SECONDS": "0",
     "INTEGRATION_RETRY_MAX_ATTEMPTS": "3",
+    # The run's own evidence signing key is set by the emulators fixture (never the developer's .local key).
+    "EVIDENCE_SIGNING_KEY": "",
+    "EVIDENCE_RETIRED_PUBLIC_KEYS": "",
 }
 SUPER_ADMIN_USER_ID = "user_platform_root"
 
@@ -65,6 +69,14 @@ def signing_key() -> object:
     return generate_private_key()
 
 
+@functools.cache
+def evidence_signing_key_pem() -> str:
+    """The ed25519 key evidence packs are signed with in this run (EVIDENCE_SIGNING_KEY)."""
+    from shared.evidence.keys import generate_private_key_pem
+
+    return generate_private_key_pem()
+
+
 @pytest.fixture(scope="session")
 def emulators(tmp_path_factory: pytest.TempPathFactory, signing_key: object) -> Iterator[object]:
     """Azurite and cosmosdb-server on free loopback ports, with a fresh database for this run."""
@@ -80,6 +92,7 @@ def emulators(tmp_path_factory: pytest.TempPathFactory, signing_key: object) -> 
     os.environ.update(running.env())
     os.environ["COSMOS_DATABASE"] = f"test-{uuid.uuid4().hex[:12]}"
     os.environ["CLERK_JWT_KEY"] = public_pem(signing_key)
+    os.environ["EVIDENCE_SIGNING_KEY"] = evidence_signing_key_pem()
     reset_clients()
     metering.enable()
     provision()

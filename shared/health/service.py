@@ -274,6 +274,7 @@ def health_report() -> tuple[dict, bool]:
                 {"endpoint": _endpoint_host(settings.azure_openai_endpoint)} if settings.azure_openai_configured else {}
             ),
         },
+        "evidenceSigning": evidence_signing_service(settings),
     }
     healthy = cosmos.ok and storage_ok and by_name["configuration"].ok
     report = {
@@ -289,6 +290,18 @@ def health_report() -> tuple[dict, bool]:
     if settings.commit:
         report["commit"] = settings.commit
     return report, healthy
+
+
+def evidence_signing_service(settings: Settings) -> dict:
+    """Whether evidence packs can be signed (a feature, not readiness: without a key only packs answer 503)."""
+    from shared.evidence.keys import configuration_problem
+
+    problem = configuration_problem(settings)
+    mode = "configured_key" if settings.evidence_signing_key else "local_dev_key" if settings.is_local else "none"
+    service = {"configured": problem is None, "status": "ok" if problem is None else "not_configured", "mode": mode}
+    if problem:
+        service["error"] = problem
+    return service
 
 
 def configuration_surface(settings: Settings) -> dict:

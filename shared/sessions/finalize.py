@@ -213,6 +213,10 @@ def finalize(
     metrics.record_session(stored, started=grant is None, finalized=True)
     if is_healthcare_intake(scenario):
         automation.run_intake_automation(stored, extracted)
+    # The evidence index follows finished sessions through its queue (no store call here).
+    from shared.evidence.service import request_indexing
+
+    request_indexing(stored["tenantId"], stored["id"])
     results = stored["results"]
     return {
         "success": True,

@@ -1,4 +1,5 @@
-"""Retention: once a session's artifact retention has run out, its personal content is removed."""
+"""Retention: once a session's artifact retention has run out, its personal content is removed (its stored
+evidence packs and PDFs included)."""
 
 from __future__ import annotations
 
@@ -34,8 +35,15 @@ def purge_expired(now: str | None = None) -> int:
     """Redact every session whose retention expired (the daily timer); returns how many were redacted."""
     now = now or clock.now_iso()
     purged = 0
+    from shared.evidence import storage as evidence_storage
+
     for doc in aggregate.expired_for_purge(now, PURGE_BATCH):
+        # Stored evidence packs and PDFs hold the transcript too. Deleted before the redaction (a failure leaves
+        # the session unpurged, so the next run tries again) and once more after it, in case a request
+        # rendered one from the unredacted copy in between.
+        evidence_storage.purge_session(doc["tenantId"], doc["id"])
         aggregate.update(doc["tenantId"], doc["id"], lambda current: redact(current, now), include_expired=True)
+        evidence_storage.purge_session(doc["tenantId"], doc["id"])
         purged += 1
     if purged:
         logger.info("retention purge redacted %d session(s)", purged)

@@ -38,6 +38,23 @@ def test_a_prospect_runs_a_demo_end_to_end(client):
     assert cost["tokenUsage"] == {"inputTokens": 12000, "outputTokens": 3000, "totalTokens": 15000}
     assert cost["estimatedCostUsd"] > 0
 
+    pack = client.get(f"/api/sessions/{sid}/evidence-packs", headers=headers).json()
+    assert pack["bundle"]["sessionId"] == sid and len(pack["bundle"]["transcript"]) == 4
+    signature = {name: pack["signature"][name] for name in ("algorithm", "publicKeyPem", "signatureB64")}
+    verdict = client.post(
+        f"/api/sessions/{sid}/evidence-packs/verify", json={"json": pack["canonicalJson"], "signature": signature}
+    )
+    assert verdict.status_code == 401  # the key is needed here too
+    verdict = client.post(
+        f"/api/sessions/{sid}/evidence-packs/verify",
+        json={"json": pack["canonicalJson"], "signature": signature},
+        headers=headers,
+    )
+    assert verdict.json() == {"valid": True, "publicKeyId": pack["signature"]["publicKeyId"]}
+    for path in ("pdf", "evidence-packs.pdf"):
+        document = client.get(f"/api/sessions/{sid}/{path}", headers=headers)
+        assert document.status_code == 200 and document.content.startswith(b"%PDF-"), path
+
 
 def test_the_public_demo_never_fans_out_across_partitions(client, monkeypatch):
     from shared.platform.store.repository import CrossPartitionReader
@@ -51,6 +68,8 @@ def test_the_public_demo_never_fans_out_across_partitions(client, monkeypatch):
     sid = session["sessionId"]
     for path in ("", "/state", "/results", "/cost", "/channel-events"):
         assert client.get(f"/api/sessions/{sid}{path}", headers=headers).status_code == 200, path
+    for path in ("/evidence-packs", "/evidence-packs.pdf", "/pdf"):
+        assert client.get(f"/api/sessions/{sid}{path}", headers=headers).status_code == 404, path  # not finalized
     client.patch(f"/api/sessions/{sid}/state", json={"currentPhase": "qualification"}, headers=headers)
     for path in ("/api/personas", "/api/voices", "/api/scenarios", "/api/scenarios/healthcare-intake"):
         assert client.get(path).status_code == 200

@@ -84,6 +84,13 @@ CONTAINERS: tuple[ContainerSpec, ...] = (
     ),
     ContainerSpec("session_feed", "/tenantId", -1, purpose="a tenant's live session events, gapless sequence (7 days)"),
     ContainerSpec("public_slos", "/id", purpose="the precomputed public SLO snapshot (id = current)"),
+    ContainerSpec(
+        "evidence_index",
+        "/tenantId",
+        -1,
+        purpose="one evidence index row per session (id = sessionId): outcome, status, summary line, ingestion "
+        "and citation summary; ttl = the session's",
+    ),
 )
 
 # Blob containers and queues, by the names the code and the triggers use.
@@ -94,8 +101,15 @@ BOOKING_RECOVERY_QUEUE = "booking-recovery"
 BOOKING_ORCHESTRATION_QUEUE = "booking-orchestration"
 INTEGRATION_RETRIES_QUEUE = "integration-retries"
 METRICS_EVENTS_QUEUE = "metrics-events"
+EVIDENCE_INDEX_QUEUE = "evidence-index"
+EVIDENCE_PACKS_CONTAINER = "evidence-packs"
+PDFS_CONTAINER = "pdfs"
 
-BLOB_CONTAINERS: tuple[str, ...] = (EMAIL_OUTBOX_CONTAINER,)
+BLOB_CONTAINERS: tuple[str, ...] = (
+    EMAIL_OUTBOX_CONTAINER,
+    EVIDENCE_PACKS_CONTAINER,
+    PDFS_CONTAINER,
+)
 QUEUES: tuple[str, ...] = (
     EMAILS_QUEUE,
     BOOKING_REMINDERS_QUEUE,
@@ -103,6 +117,7 @@ QUEUES: tuple[str, ...] = (
     BOOKING_ORCHESTRATION_QUEUE,
     INTEGRATION_RETRIES_QUEUE,
     METRICS_EVENTS_QUEUE,
+    EVIDENCE_INDEX_QUEUE,
 )
 
 

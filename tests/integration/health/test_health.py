@@ -118,6 +118,7 @@ def test_health_report_lists_services_and_surface(client):
     assert body["services"]["cosmos"]["healthy"] is True
     assert body["services"]["storage"]["healthy"] is True
     assert body["services"]["azureOpenAI"] == {"configured": False, "status": "not_configured"}
+    assert body["services"]["evidenceSigning"] == {"configured": True, "status": "ok", "mode": "configured_key"}
     assert body["surface"]["appEnv"] == "test"
     assert body["surface"]["corsAllowedOrigins"] == ["http://localhost:3000"]
     assert body["surface"]["realtime"]["endpointConfigured"] is False

@@ -56,3 +56,31 @@ def test_emulator_ports_follow_custom_endpoints_and_default_otherwise():
         "CosmosEndpoint": 28081,
     }
     assert emulator_ports({})["CosmosEndpoint"] == 8081
+
+
+def test_make_dev_creates_the_local_evidence_key_once_and_names_it(tmp_path, monkeypatch):
+    from devhost.__main__ import _evidence_signing_key_line
+    from shared.evidence import keys
+    from shared.platform.lifecycle import reset_process_state
+
+    monkeypatch.setattr(keys, "PROJECT_ROOT", tmp_path)
+    monkeypatch.setenv("APP_ENV", "local")
+    monkeypatch.setenv("EVIDENCE_SIGNING_KEY", "")
+    reset_process_state()
+    try:
+        line = _evidence_signing_key_line()
+        key_file = tmp_path / keys.DEV_KEY_FILE
+        assert key_file.exists() and key_file.stat().st_mode & 0o777 == 0o600
+        key = keys.signing_key_from_pem(key_file.read_text())
+        assert line.startswith(".local/evidence-signing-key.pem (key id ") and key.public_key_id in line
+        assert _evidence_signing_key_line() == line  # the same key on the next start
+
+        configured = keys.generate_private_key_pem()
+        monkeypatch.setenv("EVIDENCE_SIGNING_KEY", configured)
+        reset_process_state()
+        assert _evidence_signing_key_line().startswith(
+            f"EVIDENCE_SIGNING_KEY (key id {keys.signing_key_from_pem(configured).public_key_id}"
+        )
+    finally:
+        monkeypatch.undo()
+        reset_process_state()
