@@ -27,10 +27,15 @@ BLUEPRINTS: tuple[str, ...] = (
     "blueprints.cp_channels",
     "blueprints.onboarding",
     "blueprints.internal",
+    "blueprints.leads",
+    "blueprints.contact",
+    "blueprints.feedback",
+    "blueprints.cp_leads",
     "blueprints.jobs.bookings",
     "blueprints.jobs.emails",
     "blueprints.jobs.retention",
     "blueprints.jobs.operability",
+    "blueprints.jobs.leads",
 )
 
 

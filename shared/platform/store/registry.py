@@ -43,6 +43,13 @@ CONTAINERS: tuple[ContainerSpec, ...] = (
     ContainerSpec("channel_events", "/sessionId", -1, purpose="append-only telephony events of a session"),
     ContainerSpec("booking_ledger", "/sessionId", -1, purpose="append-only booking transitions of a session"),
     ContainerSpec("booking_reminders", "/dueDay", -1, purpose="reminders by UTC due day (YYYY-MM-DD)"),
+    ContainerSpec("leads", "/tenantId", purpose="leads (id = leadId) and their append-only notes (type leadNote)"),
+    ContainerSpec("feedback", "/tenantId", purpose="demo feedback (id = FB- id), joined to its session when named"),
+    ContainerSpec(
+        "pending_emails",
+        "/tenantId",
+        purpose="emails that could not be queued (id = digest of the idempotency key), re-queued by a timer",
+    ),
 )
 
 # Blob containers and queues, by the names the code and the triggers use.
