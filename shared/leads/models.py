@@ -48,14 +48,14 @@ def _finite(value: float) -> float:
 Email = Annotated[str, Field(min_length=3, max_length=MAX_EMAIL_CHARS), AfterValidator(_email)]
 
 
-def Text(limit: int, *, required: bool = False):  # noqa: N802 - a type factory reads like a type
+def Text(limit: int, *, required: bool = False):
     """A bounded string field (optional unless `required`, then also non-blank)."""
     if required:
         return Annotated[str, Field(min_length=1, max_length=limit)]
     return Annotated[str | None, Field(max_length=limit)]
 
 
-def Number(maximum: float):  # noqa: N802
+def Number(maximum: float):
     """A finite number in [0, maximum]."""
     return Annotated[float, Field(ge=0, le=maximum), AfterValidator(_finite)]
 
