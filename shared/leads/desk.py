@@ -175,7 +175,8 @@ def append_note(principal: Principal, lead_id: str, body: str, *, ip: str | None
     return documents.contract_view(lead, [*notes, stored])
 
 
-def export_csv(principal: Principal, *, page_size: int = EXPORT_PAGE_SIZE) -> tuple[Iterator[bytes], str]:
+def export_csv(principal: Principal, *, page_size: int | None = None) -> tuple[Iterator[bytes], str]:
     """The CSV chunks of every lead of the caller's tenant (read page by page) and the Content-Disposition."""
     tenant_id = desk_tenant(principal)
-    return export.csv_chunks(leads.export_rows(tenant_id, page_size=page_size)), export.content_disposition(tenant_id)
+    rows = leads.export_rows(tenant_id, page_size=page_size or EXPORT_PAGE_SIZE)
+    return export.csv_chunks(rows), export.content_disposition(tenant_id)

@@ -49,8 +49,9 @@ class LeadRepository(Repository):
     def latest_for_email(self, tenant_id: str, email_key: str) -> Document | None:
         """The tenant's most recently submitted lead with this email key (one single-partition query)."""
         items = self.query(
-            "SELECT * FROM c WHERE c.type = @type AND c.emailKey = @emailKey ORDER BY c.lastSubmittedAt DESC",
-            {"type": DOC_TYPE, "emailKey": email_key},
+            "SELECT * FROM c WHERE c.tenantId = @tenantId AND c.type = @type AND c.emailKey = @emailKey"
+            " ORDER BY c.lastSubmittedAt DESC",
+            {"tenantId": tenant_id, "type": DOC_TYPE, "emailKey": email_key},
             tenant_id,
             limit=1,
         )
@@ -59,8 +60,9 @@ class LeadRepository(Repository):
     def with_notes(self, tenant_id: str, lead_id: str) -> tuple[Document | None, list[Document]]:
         """A lead and its notes (oldest first) from one query; (None, []) when the tenant has no such lead."""
         items = self.query(
-            "SELECT * FROM c WHERE c.leadId = @leadId AND (c.type = @lead OR c.type = @note) ORDER BY c.createdAt",
-            {"leadId": lead_id, "lead": DOC_TYPE, "note": NOTE_TYPE},
+            "SELECT * FROM c WHERE c.tenantId = @tenantId AND c.leadId = @leadId AND (c.type = @lead OR c.type = @note)"
+            " ORDER BY c.createdAt",
+            {"tenantId": tenant_id, "leadId": lead_id, "lead": DOC_TYPE, "note": NOTE_TYPE},
             tenant_id,
             limit=MAX_NOTES_READ + 1,
         )
@@ -71,10 +73,10 @@ class LeadRepository(Repository):
         self, tenant_id: str, where: list[str], params: dict[str, Any], *, page_size: int, continuation: str | None
     ) -> Page:
         """One page of the tenant's leads matching `where`, newest first."""
-        clauses = " AND ".join(["c.type = @type", *where])
+        clauses = " AND ".join(["c.tenantId = @tenantId", "c.type = @type", *where])
         return self.page(
             f"SELECT * FROM c WHERE {clauses} ORDER BY c.createdAt DESC",
-            {"type": DOC_TYPE, **params},
+            {**params, "tenantId": tenant_id, "type": DOC_TYPE},
             tenant_id,
             page_size=page_size,
             continuation=continuation,
@@ -85,8 +87,9 @@ class LeadRepository(Repository):
         if not lead_ids:
             return []
         return self.query(
-            "SELECT * FROM c WHERE c.type = @note AND ARRAY_CONTAINS(@ids, c.leadId) ORDER BY c.createdAt",
-            {"note": NOTE_TYPE, "ids": lead_ids},
+            "SELECT * FROM c WHERE c.tenantId = @tenantId AND c.type = @note AND ARRAY_CONTAINS(@ids, c.leadId)"
+            " ORDER BY c.createdAt",
+            {"tenantId": tenant_id, "note": NOTE_TYPE, "ids": lead_ids},
             tenant_id,
             limit=MAX_NOTES_READ,
         )
@@ -101,8 +104,9 @@ class LeadRepository(Repository):
         continuation: str | None = None
         while True:
             page = self.page(
-                f"SELECT {projection} FROM c WHERE c.type = @type ORDER BY c.createdAt DESC",
-                {"type": DOC_TYPE},
+                f"SELECT {projection} FROM c WHERE c.tenantId = @tenantId AND c.type = @type"
+                " ORDER BY c.createdAt DESC",
+                {"tenantId": tenant_id, "type": DOC_TYPE},
                 tenant_id,
                 page_size=page_size,
                 continuation=continuation,
