@@ -35,7 +35,8 @@ def _queue(message: EmailMessage) -> str | None:
     from shared.email.service import enqueue_email
 
     try:
-        return enqueue_email(message)
+        # One attempt: a request must not wait out the storage SDK's backoff; the re-queue timer is the retry.
+        return enqueue_email(message, retries=0)
     except (AzureError, ServiceUnavailable) as error:
         logger.warning("email %s not queued: %s", message.idempotency_key, type(error).__name__)
         return None
