@@ -104,8 +104,7 @@ class LeadRepository(Repository):
         continuation: str | None = None
         while True:
             page = self.page(
-                f"SELECT {projection} FROM c WHERE c.tenantId = @tenantId AND c.type = @type"
-                " ORDER BY c.createdAt DESC",
+                f"SELECT {projection} FROM c WHERE c.tenantId = @tenantId AND c.type = @type ORDER BY c.createdAt DESC",
                 {"tenantId": tenant_id, "type": DOC_TYPE},
                 tenant_id,
                 page_size=page_size,

@@ -80,9 +80,7 @@ def test_repeat_submissions_of_one_address_within_24_hours_merge_into_one_lead(c
     second = client.post(
         "/api/leads", json=new_lead_body(email=email.upper(), scenarioId="healthcare-intake", utmSource="google")
     )
-    third = client.post(
-        "/api/contact", json={"name": "Jane Smith", "email": email, "message": "Call me about a pilot"}
-    )
+    third = client.post("/api/contact", json={"name": "Jane Smith", "email": email, "message": "Call me about a pilot"})
     assert second.status_code == 200 and third.status_code == 200, (second.text, third.text)
     assert second.json()["leadId"] == first.json()["leadId"]
     assert second.json()["message"].startswith("Lead updated")
@@ -174,7 +172,8 @@ def test_a_named_session_must_be_proven(client, tokens):
     sid = session["sessionId"]
     body = new_lead_body(sessionId=sid)
     assert client.post("/api/leads", json=body).status_code == 401
-    assert client.post("/api/leads", json=body, headers={"x-session-access": "x" * 44 + ".default-practice"}).status_code == 401
+    forged_key = {"x-session-access": "x" * 44 + ".default-practice"}
+    assert client.post("/api/leads", json=body, headers=forged_key).status_code == 401
     unknown = client.post("/api/leads", json=new_lead_body(sessionId="a" * 32), headers=key_headers(session))
     assert unknown.status_code == 400 and unknown.json()["error"] == "session_not_found"
     other_operator = client.post("/api/leads", json=body, headers=tokens.headers(new_tenant_id(), "operator"))

@@ -192,9 +192,8 @@ def test_with_the_queue_down_leads_are_stored_and_their_emails_sent_by_the_timer
     assert stored_lead("default-practice", lead_id)["contact"]["email"] == body["email"]
     summary = client.post("/api/leads/session-summary", json={"email": body["email"], "scenarioTitle": "FNOL"})
     assert summary.status_code == 202 and summary.json()["emailDelivered"] is False
-    mid = client.post(
-        "/api/leads/mid-demo", json={"email": unique_email(), "scenario": "insurance-fnol", "source": "mid-demo-capture"}
-    )
+    mid_demo = {"email": unique_email(), "scenario": "insurance-fnol", "source": "mid-demo-capture"}
+    mid = client.post("/api/leads/mid-demo", json=mid_demo)
     assert mid.status_code == 202 and mid.json()["emailDelivered"] is False
     assert len(pending_emails(lead_id)) == 1
 
