@@ -178,12 +178,12 @@ def test_the_csv_export_parses_back_with_every_lead_and_no_live_formulas(client,
     assert [record["leadId"] for record in records] == list(reversed(ids))
     by_id = {record["leadId"]: record for record in records}
     for lead_id, name in zip(ids, hostile, strict=True):
-        cell = by_id[lead_id]["name"]
-        assert not cell.lstrip(" \t")[:1] in ("=", "+", "-", "@", "\t", "\r") or cell.startswith("'"), cell
+        if name.lstrip(" ")[:1] in ("=", "+", "-", "@"):
+            assert by_id[lead_id]["name"] == "'" + name.strip(), by_id[lead_id]["name"]
         assert by_id[lead_id]["company"].startswith("'=")
     assert by_id[ids[-1]]["name"] == 'Ann, "Q" Lee Jr'  # one line: names are single-line fields
     for record in records:
         for value in record.values():
-            assert value[:1] not in ("=", "+", "@", "\t", "\r"), value
+            assert value.lstrip(" ")[:1] not in ("=", "+", "-", "@", "\t", "\r"), value
     stranger = client.get("/api/cp/leads/export.csv", headers=tokens.headers(new_tenant_id("desk"), "owner"))
     assert stranger.content.decode("utf-8-sig").strip().splitlines() == [",".join(export.HEADER)]
