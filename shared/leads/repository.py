@@ -8,6 +8,7 @@ re-queue timer hands them to the `emails` queue.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 from collections.abc import Iterator
 from typing import Any
@@ -114,6 +115,10 @@ class LeadRepository(Repository):
             if not page.continuation:
                 return
             continuation = page.continuation
+            # The SDK's page objects sit in reference cycles, which only the cyclic collector frees: collect
+            # them now, or a large export would hold every page read until a full collection happens to run.
+            del page
+            gc.collect()
 
 
 class PendingEmailRepository(Repository):
