@@ -36,6 +36,10 @@ BLUEPRINTS: tuple[str, ...] = (
     "blueprints.internal",
     "blueprints.metrics",
     "blueprints.public",
+    "blueprints.leads",
+    "blueprints.contact",
+    "blueprints.feedback",
+    "blueprints.cp_leads",
     "blueprints.jobs.bookings",
     "blueprints.jobs.emails",
     "blueprints.jobs.retention",
@@ -44,6 +48,7 @@ BLUEPRINTS: tuple[str, ...] = (
     "blueprints.jobs.integrations",
     "blueprints.jobs.metrics",
     "blueprints.jobs.evidence",
+    "blueprints.jobs.leads",
 )
 
 

@@ -35,6 +35,7 @@ TEST_ENVIRONMENT = {
     "RATE_LIMITS": "",
     "EMAIL_PROVIDER": "outbox",
     "EMAIL_FROM": "Tellgence Demo <demo@tellgence.test>",
+    "LEADS_NOTIFY_EMAIL": "sales@tellgence.test",
     "SESSION_TTL_SECONDS": "604800",
     "OUTBOUND_ALLOW_LOOPBACK": "false",
     "SUPPORT_NOTIFY_EMAIL": "platform-support@tellgence.test",

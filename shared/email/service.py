@@ -46,14 +46,17 @@ def serialize(message: EmailMessage) -> str:
     return json.dumps(message.model_dump(mode="json", exclude_none=True), separators=(",", ":"))
 
 
-def enqueue_email(message: EmailMessage) -> str:
-    """Queue the message on `emails` for the send_email job; returns the queue message id."""
+def enqueue_email(message: EmailMessage, *, retries: int | None = None) -> str:
+    """Queue the message on `emails` for the send_email job; returns the queue message id.
+
+    `retries` (see `queues.enqueue`) lets a caller with its own fallback fail fast when the queue is down.
+    """
     payload = message.model_dump(mode="json", exclude_none=True)
     if len(json.dumps(payload, separators=(",", ":")).encode("utf-8")) > MAX_QUEUED_BYTES:
         raise ValidationFailed(
             f"The email is larger than {MAX_QUEUED_BYTES // 1024} KiB and cannot be queued", code="email_too_large"
         )
-    queue_message_id = queues.enqueue(EMAILS_QUEUE, payload)
+    queue_message_id = queues.enqueue(EMAILS_QUEUE, payload, retries=retries)
     logger.info(
         "queued email %s for %s (queue message %s)",
         message.idempotency_key,

@@ -28,11 +28,13 @@ MAX_KEYS = 50
 MAX_SERIALISED_BYTES = 16 * 1024
 MAX_ORIGINS = 20
 PUBLIC_DEMO_CACHE_SECONDS = 30
+SALES_RECIPIENT_CACHE_SECONDS = 60
 KEY_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 LOCALE_PATTERN = re.compile(r"[a-z]{2,3}(-[A-Z][a-z]{3})?(-[A-Z]{2}|-[0-9]{3})?")
 
 tenants = TenantRepository()
 _public_demo = TtlCache(PUBLIC_DEMO_CACHE_SECONDS)
+_sales_recipient = TtlCache(SALES_RECIPIENT_CACHE_SECONDS)
 
 
 def normalise_origin(value: Any) -> str | None:
@@ -154,6 +156,7 @@ def update_settings(actor: Principal, tenant_id: str, patch: dict[str, Any], *, 
             what="Tenant",
         )
         _public_demo.forget(tenant_id)
+        _sales_recipient.forget(tenant_id)
     return {"success": True, "settings": settings}
 
 
@@ -178,6 +181,19 @@ def require_public_demo(tenant_id: str, origin: str | None) -> None:
         )
 
 
+def sales_notification_email(tenant_id: str) -> str | None:
+    """The tenant's `salesNotificationEmail` (None when unset), cached per process for a minute."""
+    cached = _sales_recipient.get(tenant_id)
+    if cached is None:
+        # One read per tenant per cache lifetime (a settings change here forgets it at once).
+        with metering.amortized():
+            value = read_settings(tenant_id).get("salesNotificationEmail")
+        cached = (value if isinstance(value, str) and value.strip() else None,)
+        _sales_recipient.put(tenant_id, cached)
+    return cached[0]
+
+
 def clear_caches() -> None:
-    """Forget cached public-demo settings (tests)."""
+    """Forget cached public-demo settings and sales recipients (tests)."""
     _public_demo.clear()
+    _sales_recipient.clear()

@@ -31,10 +31,15 @@ def get_queue(name: str) -> QueueClient:
     return client
 
 
-def enqueue(name: str, payload: dict[str, Any], *, delay_seconds: int = 0) -> str:
-    """Send one JSON message; returns its message id."""
+def enqueue(name: str, payload: dict[str, Any], *, delay_seconds: int = 0, retries: int | None = None) -> str:
+    """Send one JSON message; returns its message id.
+
+    `retries` overrides the client's retry count for this call: a request path that has its own fallback
+    passes 0, so an unreachable queue fails in one attempt instead of after the storage SDK's backoff (15 s+).
+    """
+    options = {} if retries is None else {"retry_total": retries}
     message = get_queue(name).send_message(
-        json.dumps(payload, separators=(",", ":")), visibility_timeout=max(0, delay_seconds) or None
+        json.dumps(payload, separators=(",", ":")), visibility_timeout=max(0, delay_seconds) or None, **options
     )
     return message.id
 
