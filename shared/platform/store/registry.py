@@ -90,7 +90,7 @@ CONTAINERS: tuple[ContainerSpec, ...] = (
         -1,
         purpose="one evidence index row per session (id = sessionId): outcome, status, summary line, ingestion "
         "and citation summary; ttl = the session's",
-    ContainerSpec(
+    ),
     ContainerSpec("leads", "/tenantId", purpose="leads (id = leadId) and their append-only notes (type leadNote)"),
     ContainerSpec("feedback", "/tenantId", purpose="demo feedback (id = FB- id), joined to its session when named"),
     ContainerSpec(
