@@ -3,6 +3,7 @@
 import azure.functions as func
 
 import blueprints
+from shared import subscriptions
 from shared.platform import telemetry
 
 telemetry.configure()
@@ -11,3 +12,5 @@ app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
 for module in blueprints.modules():
     app.register_functions(module.bp)
+
+subscriptions.connect()

@@ -5,10 +5,10 @@ from __future__ import annotations
 import azure.functions as func
 
 from shared.audit import service as audit
-from shared.identity.roles import Role
+from shared.identity.auth import ClerkBearer
 from shared.platform.http.adapter import operation
-from shared.platform.http.auth import ClerkBearer
 from shared.platform.http.request import Request
+from shared.platform.principal import Role
 
 bp = func.Blueprint()
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import azure.functions as func
 
 from shared.channels import service as channels
+from shared.identity.auth import VIEWER
 from shared.platform.http.adapter import operation
-from shared.platform.http.auth import VIEWER
 from shared.platform.http.request import Request
 
 bp = func.Blueprint()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from shared.identity.roles import Role
+from shared.identity.auth import SUPER_ADMIN, ClerkBearer
 from shared.platform.errors import NotFound
 from shared.platform.http.adapter import operation
-from shared.platform.http.auth import SUPER_ADMIN, ClerkBearer
 from shared.platform.http.request import Reply, Request
+from shared.platform.principal import Role
 
 bp = func.Blueprint()
 

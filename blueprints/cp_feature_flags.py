@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import azure.functions as func
 
+from shared.identity.auth import SUPER_ADMIN
 from shared.platform.http.adapter import operation
-from shared.platform.http.auth import SUPER_ADMIN
 from shared.platform.http.request import Request
 
 bp = func.Blueprint()

@@ -11,8 +11,8 @@ from __future__ import annotations
 import azure.functions as func
 
 from shared.exceptions import service as exceptions
+from shared.identity.auth import OPERATOR, VIEWER
 from shared.platform.http.adapter import operation
-from shared.platform.http.auth import OPERATOR, VIEWER
 from shared.platform.http.request import Request
 
 bp = func.Blueprint()

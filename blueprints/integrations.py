@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import azure.functions as func
 
+from shared.identity.auth import ADMIN, OPERATOR
 from shared.integrations import activity, connectors
 from shared.platform.http.adapter import operation
-from shared.platform.http.auth import ADMIN, OPERATOR
 from shared.platform.http.request import Request
 
 bp = func.Blueprint()

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from shared.identity.roles import Role
+from shared.identity.auth import OptionalBearer
 from shared.platform.errors import BadRequest, NotFound
 from shared.platform.http.adapter import operation
-from shared.platform.http.auth import PUBLIC, OptionalBearer, session_grant
+from shared.platform.http.auth import PUBLIC
 from shared.platform.http.request import Reply, Request
+from shared.platform.principal import Role
 from shared.platform.ratelimit.service import RateLimit
+from shared.sessions.auth import session_grant
 
 bp = func.Blueprint()
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import azure.functions as func
 
+from shared.identity.auth import OPERATOR
 from shared.platform.http.adapter import operation
-from shared.platform.http.auth import OPERATOR
 from shared.platform.http.request import Reply, Request
 
 bp = func.Blueprint()

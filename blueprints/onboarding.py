@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import azure.functions as func
 
+from shared.identity.auth import ADMIN
 from shared.platform.http.adapter import operation
-from shared.platform.http.auth import ADMIN
 from shared.platform.http.request import Request
 from shared.tenants import tenant_settings
 

@@ -6,14 +6,16 @@ import azure.functions as func
 
 from shared.catalog import runtime
 from shared.catalog import service as catalog
-from shared.identity.roles import Role
+from shared.identity.auth import OptionalBearer, RealtimeCaller
 from shared.onboarding.repository import OnboardingProfileRepository
 from shared.platform.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from shared.platform.http.adapter import operation
-from shared.platform.http.auth import REALTIME_API_KEY, OptionalBearer, RealtimeCaller, session_grant
+from shared.platform.http.auth import REALTIME_API_KEY
 from shared.platform.http.caching import cacheable_json
 from shared.platform.http.request import Reply, Request
+from shared.platform.principal import Role
 from shared.platform.ratelimit.service import RateLimit
+from shared.sessions.auth import session_grant
 
 bp = func.Blueprint()
 

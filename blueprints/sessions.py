@@ -5,16 +5,17 @@ from __future__ import annotations
 import azure.functions as func
 
 from shared.bookings import service as bookings
-from shared.identity.roles import Role
+from shared.identity.auth import VIEWER, OptionalBearer
 from shared.platform.errors import BadRequest, Forbidden, NotFound, ServiceError, Unauthorized
 from shared.platform.http.adapter import operation
-from shared.platform.http.auth import VIEWER, OptionalBearer, SessionAccess, session_grant
 from shared.platform.http.cookies import build_cookie
 from shared.platform.http.request import Reply, Request
+from shared.platform.principal import Role
 from shared.platform.ratelimit.service import RateLimit
 from shared.platform.settings import get_settings
 from shared.sessions import access, aggregate, finalize, state
 from shared.sessions import service as sessions
+from shared.sessions.auth import SessionAccess, session_grant
 
 bp = func.Blueprint()
 

@@ -27,9 +27,9 @@ from devhost.provision import provision
 from devhost.seed import run_seeders
 from devhost.settings_loader import LOCAL_SETTINGS, ensure_local_settings, load_local_settings
 from devhost.tokens import DevTokenError, mint_dev_token, trust_dev_signing_key
-from shared.identity.roles import Role
 from shared.platform.lifecycle import reset_process_state
 from shared.platform.net import is_loopback_host
+from shared.platform.principal import Role
 
 logger = logging.getLogger("devhost")
 

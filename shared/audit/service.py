@@ -6,10 +6,9 @@ import uuid
 from typing import Any
 
 from shared.audit.repository import PLATFORM_PARTITION, AuditRepository
-from shared.identity.principal import Principal
-from shared.identity.roles import Role
 from shared.platform import clock
 from shared.platform.errors import Forbidden
+from shared.platform.principal import Principal, Role
 from shared.platform.store.repository import Document, Repository
 
 AUDIT_PAGE_LIMIT = 200

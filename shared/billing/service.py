@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 from shared.audit import service as audit
 from shared.billing import usage
 from shared.billing.repository import BillingRepository
-from shared.identity.principal import Principal
 from shared.platform import clock
 from shared.platform.errors import BadRequest, Conflict, NotFound, PreconditionFailed
+from shared.platform.principal import Principal
 from shared.platform.store.repository import Document
 
 if TYPE_CHECKING:

@@ -10,7 +10,7 @@ from typing import Any
 
 from shared.bookings import machine
 from shared.bookings.repository import BookingLedgerRepository, ReminderRepository
-from shared.platform import clock
+from shared.platform import clock, events
 from shared.platform.errors import Conflict
 from shared.platform.store import queues
 from shared.platform.store.registry import (
@@ -37,19 +37,6 @@ def workflow_id(session_id: str) -> str:
 def orchestrated(outcome: dict[str, Any] | None) -> bool:
     """Whether the orchestrator owns the booking's reminder and no-show ticks."""
     return isinstance(outcome, dict) and isinstance(outcome.get("bookingOrchestration"), dict)
-
-
-def initial_outcome(booking: dict[str, Any] | None, now: str) -> dict[str, Any] | None:
-    """The outcome a finalized call starts with: a requested booking with a time is a selected slot."""
-    if not booking or not booking.get("requested"):
-        return None
-    outcome: dict[str, Any] = {"status": "slot_selected" if booking.get("scheduledFor") else "captured"}
-    if booking.get("scheduledFor"):
-        outcome["scheduledFor"] = booking["scheduledFor"]
-    if booking.get("referenceId"):
-        outcome["confirmationCode"] = booking["referenceId"]
-    outcome["updatedAt"] = now
-    return outcome
 
 
 def transition(
@@ -102,9 +89,7 @@ def transition(
         {"id": uuid.uuid4().hex, "sessionId": session_id, "tenantId": tenant_id, "actor": actor, **entries[0]}
     )
     if action == "confirm":
-        from shared.metrics import service as metrics
-
-        metrics.record_booking_confirmed(doc)
+        events.publish("booking.confirmed", doc)
     outcome = doc["bookingOutcome"]
     if orchestrated(outcome):
         # The orchestrator drives reminders and no-show recovery; it hears of every change it did not make.

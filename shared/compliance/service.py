@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 from shared.audit import service as audit
 from shared.compliance import catalog
 from shared.compliance.repository import ComplianceRepository, item_id, tenant_of
-from shared.identity.principal import Principal
 from shared.platform import clock
 from shared.platform.errors import Conflict, NotFound
+from shared.platform.principal import Principal
 from shared.platform.store.repository import Document
 
 if TYPE_CHECKING:

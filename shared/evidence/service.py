@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from shared.evidence import index, recorded, storage
-from shared.evidence.bundle import build_bundle, content_sha256, is_finalized, sign_bundle
+from shared.evidence.bundle import build_bundle, content_sha256, is_finalized, section_sha256, sign_bundle
 from shared.evidence.repository import EvidenceIndexRepository
-from shared.identity.principal import Principal
 from shared.platform import clock
 from shared.platform.errors import Conflict, NotFound, PreconditionFailed
+from shared.platform.principal import Principal
 from shared.platform.store.registry import EVIDENCE_INDEX_QUEUE, EVIDENCE_PACKS_CONTAINER, PDFS_CONTAINER
 from shared.sessions import aggregate
 from shared.sessions.access import SessionGrant
@@ -170,9 +170,12 @@ def evidence_pdf(grant: SessionGrant, *, tool_executions: Journal = None, approv
         "requestedLocale": session.get("requestedLocale"),
         "consentRetention": session.get("consentRetention"),
     }
-    return _pdf(
-        session, "evidence-pack", shown, lambda: evidence_pack_pdf(_pack(session, executions, decided)[1], session)
-    )
+
+    def render() -> bytes:
+        pack = _pack(session, executions, decided)[1]
+        return evidence_pack_pdf(pack, section_sha256(pack["bundle"]), session)
+
+    return _pdf(session, "evidence-pack", shown, render)
 
 
 def session_pdf(grant: SessionGrant) -> StoredFile:
@@ -195,6 +198,18 @@ def verify(body: Any) -> dict[str, Any]:
 
 
 # The evidence index.
+
+
+def on_session_finalized(doc: dict[str, Any], extracted: dict[str, Any], created: bool) -> None:
+    """Subscriber of `session.finalized`: the evidence index follows finished sessions through its queue."""
+    request_indexing(doc["tenantId"], doc["id"])
+
+
+def on_session_purge(doc: dict[str, Any]) -> None:
+    """Subscriber of `session.purging` and `session.purged`: stored packs and PDFs hold the transcript too."""
+    from shared.evidence import storage
+
+    storage.purge_session(doc["tenantId"], doc["id"])
 
 
 def request_indexing(tenant_id: str, session_id: str) -> None:

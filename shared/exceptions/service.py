@@ -26,9 +26,9 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from shared.exceptions.repository import SessionExceptionRepository
-from shared.identity.principal import Principal
 from shared.platform import clock
 from shared.platform.errors import BadRequest, Conflict, NotFound, PreconditionFailed
+from shared.platform.principal import Principal
 from shared.platform.store.repository import Document
 
 logger = logging.getLogger("tellgence.exceptions")

@@ -22,9 +22,9 @@ from shared.audit import service as audit
 from shared.flags import registry
 from shared.flags.registry import FlagSpec
 from shared.flags.repository import FLAGS_SCOPE, FlagRepository, overrides_scope
-from shared.identity.principal import Principal
-from shared.platform import clock
+from shared.platform import clock, lifecycle
 from shared.platform.errors import BadRequest, Conflict, NotFound, PreconditionFailed
+from shared.platform.principal import Principal
 from shared.platform.settings import get_settings
 from shared.platform.store import metering
 from shared.platform.store.repository import Document
@@ -261,3 +261,7 @@ def _audit_override(
         changes=audit.diff(before, after, ["enabled", "reason"]),
         ip=ip,
     )
+
+
+# Every cached flag is forgotten when the process state is reset (settings changed: dev host, tests).
+lifecycle.on_reset(forget)

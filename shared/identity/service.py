@@ -6,13 +6,13 @@ import hashlib
 import re
 from typing import Any
 
-from shared.identity.principal import AccessState, Principal
 from shared.identity.repository import MembershipRepository, OrgLinkRepository, UserRepository
-from shared.identity.roles import Role, role_from_clerk
+from shared.identity.roles import role_from_clerk
 from shared.identity.tokens import org_claims
-from shared.platform import clock
+from shared.platform import clock, lifecycle
 from shared.platform.cache import TtlCache
 from shared.platform.errors import Conflict, Forbidden, ServiceUnavailable
+from shared.platform.principal import AccessState, Principal, Role
 from shared.platform.settings import get_settings
 from shared.platform.store import metering
 from shared.platform.store.repository import Document
@@ -31,6 +31,7 @@ _org_tenants = TtlCache(ORG_LINK_CACHE_SECONDS)
 _memberships = TtlCache(MEMBERSHIP_CACHE_SECONDS)
 
 
+@lifecycle.on_reset
 def clear_caches() -> None:
     """Forget every cached link and membership (tests, and after directory changes)."""
     for cache in (_org_tenants, _memberships):

@@ -7,10 +7,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from shared.identity import service as identity
-from shared.identity.roles import Role, role_from_clerk
+from shared.identity.roles import role_from_clerk
 from shared.platform import clock
 from shared.platform.errors import BadRequest, Conflict, ServiceUnavailable
 from shared.platform.jsonbody import parse_json
+from shared.platform.principal import Role
 from shared.platform.settings import get_settings
 from shared.platform.store.repository import Document, Repository
 from shared.tenants import service as tenants

@@ -35,9 +35,9 @@ from shared.platform.store.repository import Document
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from shared.identity.principal import Principal
     from shared.integrations.dispatch import ActionResult
     from shared.integrations.models import ActionTestBody, ConnectorBody
+    from shared.platform.principal import Principal
 
 logger = logging.getLogger("tellgence.integrations.connectors")
 

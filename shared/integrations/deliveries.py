@@ -38,9 +38,9 @@ from shared.platform.store.repository import Document
 
 if TYPE_CHECKING:
     from shared.exceptions.models import RetryIntegrationBody
-    from shared.identity.principal import Principal
     from shared.integrations.dispatch import ActionResult
     from shared.integrations.models import RetryMessage
+    from shared.platform.principal import Principal
 
 logger = logging.getLogger("tellgence.integrations.deliveries")
 

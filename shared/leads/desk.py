@@ -24,12 +24,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from shared.audit import service as audit
-from shared.identity.principal import Principal
 from shared.leads import documents, export, status
 from shared.leads.models import LeadListQuery
 from shared.leads.repository import LeadRepository
 from shared.platform import clock
 from shared.platform.errors import BadRequest, Conflict, NotFound, PreconditionFailed
+from shared.platform.principal import Principal
 from shared.tenants.ids import DEFAULT_TENANT_ID
 
 CONTINUATION_HEADER = "X-Continuation-Token"

@@ -28,7 +28,7 @@ from shared.platform import clock
 from shared.platform.errors import Conflict, ServiceUnavailable
 
 if TYPE_CHECKING:
-    from shared.identity.principal import Principal
+    from shared.platform.principal import Principal
 
 logger = logging.getLogger("tellgence.metrics")
 
@@ -115,6 +115,21 @@ def record_booking_confirmed(doc: dict[str, Any]) -> None:
         logger.exception("metrics: the booking event of session %s could not be derived", doc.get("id"))
         return
     record(*events)
+
+
+def on_session_started(doc: dict[str, Any]) -> None:
+    """Subscriber of `session.started`."""
+    record_session(doc, started=True)
+
+
+def on_session_finalized(doc: dict[str, Any], extracted: dict[str, Any], created: bool) -> None:
+    """Subscriber of `session.finalized`: a session finalize created was never started on its own, so it is both."""
+    record_session(doc, started=created, finalized=True)
+
+
+def on_booking_confirmed(doc: dict[str, Any]) -> None:
+    """Subscriber of `booking.confirmed`."""
+    record_booking_confirmed(doc)
 
 
 def apply(events: Iterable[MetricEvent]) -> Recorded:

@@ -386,11 +386,12 @@ def _empty_transcript_note(session: Mapping[str, Any]) -> str:
     return "The session has no transcript."
 
 
-def evidence_pack_pdf(pack: Mapping[str, Any], session: Mapping[str, Any] | None = None) -> bytes:
+def evidence_pack_pdf(
+    pack: Mapping[str, Any], section_digests: Mapping[str, str], session: Mapping[str, Any] | None = None
+) -> bytes:
     """The evidence pack PDF: the summary of the signed bundle plus manifest, section digests, signature, key id
-    and how to verify. `session` (the stored document) adds the company name and locale when given."""
-    from shared.evidence.bundle import section_sha256
-
+    and how to verify. `section_digests` are the sha256 of each bundle section (the evidence domain computes
+    them); `session` (the stored document) adds the company name and locale when given."""
     session = session or {}
     bundle, manifest, signature = pack["bundle"], pack["manifest"], pack["signature"]
     results = bundle.get("results") or {}
@@ -427,7 +428,7 @@ def evidence_pack_pdf(pack: Mapping[str, Any], session: Mapping[str, Any] | None
     field(document, "Pack sha256", manifest.get("packSha256"))
     counts = manifest.get("counts") or {}
     field(document, "Counts", ", ".join(f"{name} {value}" for name, value in counts.items()))
-    for name, digest in section_sha256(bundle).items():
+    for name, digest in section_digests.items():
         field(document, f"{name} sha256", digest)
     document.ln(1)
     text_block(document, "Signature (base64)", size=8.5, color=MUTED)

@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from shared.platform import clock
+from shared.platform import clock, lifecycle
 from shared.platform.errors import BadGateway, ServiceUnavailable
 from shared.platform.settings import REALTIME_SESSION_TIERS, Settings, get_settings
 
@@ -211,6 +211,7 @@ def default_token_provider() -> Callable[[], str]:
     return _token_provider
 
 
+@lifecycle.on_reset
 def reset() -> None:
     """Forget the process credential (tests, and the dev host when settings change)."""
     global _token_provider

@@ -49,7 +49,7 @@ from shared.sessions.secret_guard import find_secrets
 from shared.tenants.ids import DEFAULT_TENANT_ID
 
 if TYPE_CHECKING:
-    from shared.identity.principal import Principal
+    from shared.platform.principal import Principal
     from shared.realtime.models import RuntimeSessionBody, StatsBody, UtteranceBody
     from shared.sessions.access import SessionGrant
 

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 from shared.catalog import content
 from shared.catalog.service import scenario_or_400
-from shared.identity.principal import Principal
-from shared.platform import clock
+from shared.platform import clock, events
 from shared.platform.errors import BadRequest
+from shared.platform.principal import Principal
 from shared.platform.store.repository import Document
 from shared.results.session import compute as compute_results
-from shared.sessions import aggregate, automation
+from shared.sessions import aggregate
 from shared.sessions.access import SessionGrant
 from shared.sessions.service import new_session, resolve_tenant
 
@@ -82,6 +82,19 @@ def consent_retention(scenario: dict[str, Any], extracted: dict[str, Any], now: 
         "enforcedAt": clock.iso(now),
         "redacted": retention != "full",
     }
+
+
+def initial_booking_outcome(booking: dict[str, Any] | None, now: str) -> dict[str, Any] | None:
+    """The booking outcome a finalized call starts with: a requested booking with a time is a selected slot."""
+    if not booking or not booking.get("requested"):
+        return None
+    outcome: dict[str, Any] = {"status": "slot_selected" if booking.get("scheduledFor") else "captured"}
+    if booking.get("scheduledFor"):
+        outcome["scheduledFor"] = booking["scheduledFor"]
+    if booking.get("referenceId"):
+        outcome["confirmationCode"] = booking["referenceId"]
+    outcome["updatedAt"] = now
+    return outcome
 
 
 def normalise_transcript(turns: list[Any]) -> list[dict[str, Any]]:
@@ -154,9 +167,7 @@ def _finalized_fields(body: FinalizeBody, scenario: dict[str, Any], doc: Documen
     if body.interactionSummary is not None:
         fields["interactionSummary"] = body.interactionSummary.model_dump(exclude_none=True)
         if not doc.get("bookingOutcome"):
-            from shared.bookings.service import initial_outcome
-
-            outcome = initial_outcome(fields["interactionSummary"].get("booking"), finalized_at)
+            outcome = initial_booking_outcome(fields["interactionSummary"].get("booking"), finalized_at)
             if outcome:
                 fields["bookingOutcome"] = outcome
     if body.scenarioTitle:
@@ -207,16 +218,8 @@ def finalize(
         )
         doc.update(_finalized_fields(body, scenario, doc))
         stored = aggregate.create(doc, handle)
-    from shared.metrics import service as metrics
-
-    # A session finalized without being started first is both; finalizing again is the same event (its id).
-    metrics.record_session(stored, started=grant is None, finalized=True)
-    if is_healthcare_intake(scenario):
-        automation.run_intake_automation(stored, extracted)
-    # The evidence index follows finished sessions through its queue (no store call here).
-    from shared.evidence.service import request_indexing
-
-    request_indexing(stored["tenantId"], stored["id"])
+    # Metrics, the evidence index and intake delivery to the practice's systems follow (shared/subscriptions.py).
+    events.publish("session.finalized", stored, extracted, grant is None)
     results = stored["results"]
     return {
         "success": True,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from shared.identity.principal import Principal
 from shared.platform.errors import NotFound
+from shared.platform.principal import Principal
 from shared.sessions import access, aggregate
 from shared.sessions.access import SessionGrant
 from shared.tenants.ids import is_reserved

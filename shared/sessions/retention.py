@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from shared.platform import clock
+from shared.platform import clock, events
 from shared.platform.store.repository import Document
 from shared.sessions import aggregate
 
@@ -35,15 +35,15 @@ def purge_expired(now: str | None = None) -> int:
     """Redact every session whose retention expired (the daily timer); returns how many were redacted."""
     now = now or clock.now_iso()
     purged = 0
-    from shared.evidence import storage as evidence_storage
-
     for doc in aggregate.expired_for_purge(now, PURGE_BATCH):
-        # Stored evidence packs and PDFs hold the transcript too. Deleted before the redaction (a failure leaves
-        # the session unpurged, so the next run tries again) and once more after it, in case a request
-        # rendered one from the unredacted copy in between.
-        evidence_storage.purge_session(doc["tenantId"], doc["id"])
-        aggregate.update(doc["tenantId"], doc["id"], lambda current: redact(current, now), include_expired=True)
-        evidence_storage.purge_session(doc["tenantId"], doc["id"])
+        # Artifacts built from the session (evidence packs, PDFs) hold the transcript too: they go first (a
+        # failure leaves the session unpurged, so the next run tries again) and once more after the redaction,
+        # in case a request rendered one from the unredacted copy in between.
+        events.publish("session.purging", doc, strict=True)
+        redacted = aggregate.update(
+            doc["tenantId"], doc["id"], lambda current: redact(current, now), include_expired=True
+        )
+        events.publish("session.purged", redacted)
         purged += 1
     if purged:
         logger.info("retention purge redacted %d session(s)", purged)

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from shared.catalog import content
 from shared.catalog.service import scenario_or_400
-from shared.identity.principal import Principal
-from shared.platform import clock
+from shared.platform import clock, events
 from shared.platform.errors import BadRequest
+from shared.platform.principal import Principal
 from shared.platform.settings import get_settings
 from shared.platform.store.repository import Document
 from shared.sessions import access, aggregate, state
@@ -162,9 +162,7 @@ def create_session(
         scenario, tenant_id, title=body.scenarioTitle, company=body.companyName, locale=locale
     )
     aggregate.create(doc, handle)
-    from shared.metrics import service as metrics
-
-    metrics.record_session(doc, started=True)
+    events.publish("session.started", doc)
     response = {
         "success": True,
         "sessionId": doc["id"],

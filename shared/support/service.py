@@ -14,10 +14,10 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from shared.audit import service as audit
-from shared.identity.principal import Principal
 from shared.platform import clock
 from shared.platform.errors import BadRequest, NotFound, ValidationFailed
 from shared.platform.ids import is_valid_id
+from shared.platform.principal import Principal
 from shared.platform.settings import get_settings
 from shared.platform.store.repository import Document
 from shared.support.repository import TicketRepository, tenant_of

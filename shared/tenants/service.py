@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from shared.audit import service as audit
-from shared.identity.principal import Principal
-from shared.platform import clock
+from shared.platform import clock, lifecycle
 from shared.platform.cache import TtlCache
 from shared.platform.errors import Conflict, NotFound
+from shared.platform.principal import Principal
 from shared.platform.store import metering
 from shared.platform.store.repository import Document
 from shared.tenants.repository import TenantRepository
@@ -157,6 +157,7 @@ def mirror_billing_terms(tenant_id: str, *, plan: str, mrr: float) -> None:
     tenants.set_fields(tenant_id, tenant_id, {"plan": plan, "mrr": mrr, "updatedAt": clock.now_iso()})
 
 
+@lifecycle.on_reset
 def clear_caches() -> None:
     """Forget the activity throttle (tests)."""
     _activity_written.clear()

@@ -17,10 +17,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from shared.audit import service as audit
-from shared.identity.principal import Principal
-from shared.platform import clock
+from shared.platform import clock, lifecycle
 from shared.platform.cache import TtlCache
 from shared.platform.errors import Forbidden, ValidationFailed
+from shared.platform.principal import Principal
 from shared.platform.store import metering
 from shared.tenants.repository import TenantRepository
 
@@ -193,6 +193,7 @@ def sales_notification_email(tenant_id: str) -> str | None:
     return cached[0]
 
 
+@lifecycle.on_reset
 def clear_caches() -> None:
     """Forget cached public-demo settings and sales recipients (tests)."""
     _public_demo.clear()

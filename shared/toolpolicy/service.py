@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING, Any
 
 from shared.audit import service as audit
 from shared.catalog import content
-from shared.identity.principal import Principal
 from shared.platform import clock
 from shared.platform.errors import BadRequest, Conflict, NotFound
+from shared.platform.principal import Principal
 from shared.platform.store.repository import Document
 from shared.toolpolicy.repository import GLOBAL_SCOPE, ToolPolicyRepository, tenant_scope
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from shared.audit import service as audit
-from shared.identity.principal import AccessState, Principal
-from shared.identity.roles import Role
+from shared.platform.principal import AccessState, Principal, Role
 from tests.support.identity import new_tenant_id
 
 

@@ -9,9 +9,9 @@ import azure.functions as func
 import pytest
 
 from shared.platform.http.adapter import operation
-from shared.platform.http.auth import SessionAccess
 from shared.platform.http.request import Request
 from shared.sessions import access
+from shared.sessions.auth import SessionAccess
 from tests.support.identity import new_tenant_id
 
 bp = func.Blueprint()

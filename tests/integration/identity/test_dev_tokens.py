@@ -6,7 +6,7 @@ import json
 
 from devhost.__main__ import build_parser
 from devhost.tokens import DEV_ISSUER, load_or_create_dev_key, mint_dev_token, public_pem, trust_dev_signing_key
-from shared.identity.roles import Role
+from shared.platform.principal import Role
 from tests.conftest import reset_clients
 from tests.support.identity import new_tenant_id
 

@@ -39,9 +39,8 @@ def _seed(tenant: str, count: int) -> None:
 
 
 def test_thousands_of_leads_export_page_by_page_in_bounded_memory(client, tokens, capsys):
-    from shared.identity.principal import AccessState, Principal
-    from shared.identity.roles import Role
     from shared.leads import desk
+    from shared.platform.principal import AccessState, Principal, Role
 
     tenant = new_tenant_id("export")
     started = time.perf_counter()

@@ -11,9 +11,10 @@ import time
 import pytest
 
 from devhost.tokens import generate_private_key, public_pem, session_claims, sign
-from shared.identity.roles import Role, role_from_clerk
+from shared.identity.roles import role_from_clerk
 from shared.identity.tokens import bearer_token, org_claims, verify_token
 from shared.platform.errors import Unauthorized
+from shared.platform.principal import Role
 from shared.platform.settings import Settings
 
 KEY = generate_private_key()

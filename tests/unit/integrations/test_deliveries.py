@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from shared.integrations import catalog
 from shared.integrations.deliveries import MAX_DELAY_SECONDS, backoff_seconds, delivery_id
+from shared.integrations.intake import birth_date, intake_request
 from shared.integrations.validation import param_problems
-from shared.sessions.automation import birth_date, intake_request
 
 SESSION = {"id": "s1", "tenantId": "t1", "scenarioId": "healthcare-intake"}
 INTAKE = {

@@ -15,6 +15,7 @@ from pypdf import PdfReader
 
 from shared.evidence import bundle as evidence
 from shared.evidence import keys
+from shared.evidence.bundle import section_sha256
 from shared.pdf import render
 from tests.unit.evidence.conftest import APPROVALS, TOOL_EXECUTIONS, stored_session
 
@@ -190,7 +191,7 @@ def signed() -> tuple[dict[str, Any], dict[str, Any]]:
 
 def test_the_evidence_pdf_carries_manifest_hashes_signature_key_id_and_how_to_verify(signed) -> None:
     doc, pack = signed
-    _, pages = pdf_text(render.evidence_pack_pdf(pack, doc))
+    _, pages = pdf_text(render.evidence_pack_pdf(pack, section_sha256(pack["bundle"]), doc))
     text = "\n".join(pages)
     joined = "".join(text.split())
     manifest, signature = pack["manifest"], pack["signature"]
@@ -218,12 +219,14 @@ def test_the_evidence_pdf_carries_manifest_hashes_signature_key_id_and_how_to_ve
 
 def test_the_evidence_pdf_is_deterministic_for_one_pack(signed) -> None:
     doc, pack = signed
-    assert render.evidence_pack_pdf(pack, doc) == render.evidence_pack_pdf(pack, doc)
+    assert render.evidence_pack_pdf(pack, section_sha256(pack["bundle"]), doc) == render.evidence_pack_pdf(
+        pack, section_sha256(pack["bundle"]), doc
+    )
 
 
 def test_the_evidence_pdf_renders_without_the_session_document(signed) -> None:
     _, pack = signed
-    text = "\n".join(pdf_text(render.evidence_pack_pdf(pack))[1])
+    text = "\n".join(pdf_text(render.evidence_pack_pdf(pack, section_sha256(pack["bundle"])))[1])
     assert pack["manifest"]["bundleSha256"] in text
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from shared.identity.auth import RealtimeCaller
 from shared.platform.errors import Unauthorized
-from shared.platform.http.auth import RealtimeCaller
 from shared.platform.http.request import Request
 from shared.realtime.credentials import ws_url
 from shared.realtime.models import (

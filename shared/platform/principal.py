@@ -1,4 +1,8 @@
-"""The authenticated caller of a control-plane request."""
+"""Who is calling: a tenant role, the caller's access state, and the authenticated principal.
+
+The adapter's auth modes produce a Principal; services read it. Which identity provider vouched for
+it (Clerk, today) is the identity domain's business, not the platform's.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,26 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from shared.identity.roles import Role
+
+class Role(StrEnum):
+    """A member's role in a tenant, from most to least powerful."""
+
+    OWNER = "owner"
+    ADMIN = "admin"
+    OPERATOR = "operator"
+    VIEWER = "viewer"
+
+    @property
+    def rank(self) -> int:
+        """Higher ranks may do everything lower ranks may."""
+        return _RANKS[self]
+
+    def at_least(self, minimum: Role) -> bool:
+        """Whether this role satisfies an operation's minimum role."""
+        return self.rank >= minimum.rank
+
+
+_RANKS = {Role.VIEWER: 1, Role.OPERATOR: 2, Role.ADMIN: 3, Role.OWNER: 4}
 
 
 class AccessState(StrEnum):

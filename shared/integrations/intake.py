@@ -5,7 +5,8 @@ Each connected connector gets one delivery through the integrations dispatch, ke
 the webhook a signed `intake.completed` event. A delivery already on the session (sent or failed) is
 not repeated by finalizing again; a failed one is retried from the exceptions desk. A connector that
 fails never fails the finalize: it becomes a failed, retryable integration outcome and an open
-`connector_unavailable` exception, written with the outcomes in one session update.
+`connector_unavailable` exception, written with the outcomes in one session update. Finalize announces
+`session.finalized`; this module hears it (shared/subscriptions.py).
 """
 
 from __future__ import annotations
@@ -54,6 +55,15 @@ def intake_request(kind: str, session: Document, extracted: dict[str, Any]) -> t
         "patient": patient,
     }
     return "send_event", {"event": INTAKE_EVENT, "data": data}, preview
+
+
+def on_session_finalized(session: Document, extracted: dict[str, Any], created: bool) -> None:
+    """Subscriber of `session.finalized`: a finished healthcare intake goes to the practice's connectors."""
+    from shared.catalog.service import scenario_or_400
+    from shared.sessions.finalize import is_healthcare_intake
+
+    if is_healthcare_intake(scenario_or_400(session["scenarioId"])):
+        run_intake_automation(session, extracted)
 
 
 def run_intake_automation(session: Document, extracted: dict[str, Any]) -> list[Document]:

@@ -1,0 +1,25 @@
+"""Who hears which domain event: the one place where domains are wired to each other's facts.
+
+`function_app` calls `connect()` once. Each line names a subscriber by reference, so nothing here is
+imported until the event first happens.
+"""
+
+from __future__ import annotations
+
+from shared.platform import events
+
+SUBSCRIPTIONS: tuple[tuple[str, str], ...] = (
+    ("session.started", "shared.metrics.service:on_session_started"),
+    ("session.finalized", "shared.metrics.service:on_session_finalized"),
+    ("session.finalized", "shared.integrations.intake:on_session_finalized"),
+    ("session.finalized", "shared.evidence.service:on_session_finalized"),
+    ("session.purging", "shared.evidence.service:on_session_purge"),
+    ("session.purged", "shared.evidence.service:on_session_purge"),
+    ("booking.confirmed", "shared.metrics.service:on_booking_confirmed"),
+)
+
+
+def connect() -> None:
+    """Subscribe every subscriber above (idempotent)."""
+    for topic, reference in SUBSCRIPTIONS:
+        events.subscribe(topic, reference)
