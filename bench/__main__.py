@@ -80,6 +80,7 @@ def main() -> None:
     from devhost.emulators import Emulators, free_ports, wait_until_serving
     from shared.platform.lifecycle import reset_process_state
 
+    load_at_start = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as data_dir:
         emulators = Emulators(ROOT, Path(data_dir), in_memory=True)
         emulators.start()
@@ -131,6 +132,7 @@ def main() -> None:
         ratios=latency.ratios(samples),
         readiness=readiness,
         load=load_result,
+        load_average=(load_at_start, os.getloadavg()[0]),
     )
     print(report.markdown(result))
     if not args.no_write:

@@ -26,6 +26,8 @@ class Report:
     ratios: list[Ratio]
     readiness: tuple[float, float] | None
     load: LoadResult | None
+    # The 1-minute load average when the run started and ended: other work on this machine shows here.
+    load_average: tuple[float, float]
 
     def misses(self) -> list[Ratio]:
         """Ratios over their target."""
@@ -37,7 +39,8 @@ def markdown(report: Report) -> str:
     samples = report.samples
     lines = [
         f"Measured {report.day.isoformat()} by `make bench`: {report.rounds} interleaved rounds of sequential "
-        "keep-alive requests, loopback, 2-core machine.",
+        "keep-alive requests, loopback, 2-core machine (1-minute load average "
+        f"{report.load_average[0]:.1f} at the start, {report.load_average[1]:.1f} at the end).",
         "",
         "| operation | p50 | p95 | floor: liveness + unavoidable raw calls | ratio (target ≤ 1.5×) |",
         "| --- | --- | --- | --- | --- |",
