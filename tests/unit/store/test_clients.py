@@ -1,4 +1,4 @@
-"""The storage-client factory's Cosmos transport: environment lookups skipped only when nothing there applies."""
+"""The Cosmos transport: per-call environment lookups are skipped only where nothing there applies."""
 
 from __future__ import annotations
 
@@ -25,13 +25,20 @@ def clean_environment(monkeypatch):
     return monkeypatch
 
 
-def test_without_proxy_or_ca_bundle_variables_the_transport_skips_the_environment(clean_environment):
-    transport = clients._cosmos_transport()
+@pytest.mark.parametrize("verifies_tls", [True, False])
+def test_without_proxy_or_ca_bundle_variables_the_transport_skips_the_environment(clean_environment, verifies_tls):
+    transport = clients._cosmos_transport(verifies_tls=verifies_tls)
     transport.open()
     try:
         assert transport.session.trust_env is False
     finally:
         transport.close()
+
+
+@pytest.mark.parametrize("name", ["REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"])
+def test_a_ca_bundle_variable_is_moot_when_tls_is_not_verified(clean_environment, name):
+    clean_environment.setenv(name, "/etc/ssl/certs/ca-certificates.crt")
+    assert clients._cosmos_transport(verifies_tls=False) is not None
 
 
 @pytest.mark.parametrize(
@@ -45,4 +52,10 @@ def test_without_proxy_or_ca_bundle_variables_the_transport_skips_the_environmen
 )
 def test_a_proxy_or_ca_bundle_variable_keeps_the_default_transport(clean_environment, name, value):
     clean_environment.setenv(name, value)
-    assert clients._cosmos_transport() is None
+    assert clients._cosmos_transport(verifies_tls=True) is None
+
+
+@pytest.mark.parametrize("verifies_tls", [True, False])
+def test_a_proxy_variable_always_keeps_the_default_transport(clean_environment, verifies_tls):
+    clean_environment.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    assert clients._cosmos_transport(verifies_tls=verifies_tls) is None
