@@ -9,7 +9,8 @@ of `function_app`, starts a dev host (`python -m devhost serve`) as its own proc
 - `GET /readyz` (a few requests: its time is the emulator's database read);
 - a locust run of the public demo flow (16 users, 30 s; `--no-load` or `make bench LOAD=0` skips it).
 
-It prints the tables and writes them into the README's Performance section (`--no-write` keeps it).
+It prints the tables and, after a run with the load run, writes them into the README's Performance
+section (`--no-write` leaves the README as it is).
 Every count and duration is bounded and every target is on 127.0.0.1.
 """
 
@@ -135,9 +136,12 @@ def main() -> None:
         load_average=(load_at_start, os.getloadavg()[0]),
     )
     print(report.markdown(result))
-    if not args.no_write:
+    if not args.no_write and load_result is not None:
         report.write_readme(ROOT / "README.md", result)
         print("\nwrote the tables into README.md (Performance)", file=sys.stderr)
+    elif not args.no_write:
+        # The README's table holds the ratios and the load numbers of one run; half a run does not replace it.
+        print("\nREADME.md left as it is: a run without the load run does not replace its table", file=sys.stderr)
     for ratio in result.misses():
         target = report.RATIO_TARGET
         print(f"over target: {ratio.operation} at {ratio.value:.2f}× (target ≤ {target}×)", file=sys.stderr)
