@@ -42,8 +42,9 @@ format: setup
 test: lint
 	$(PY) -m pytest
 
+# make bench LOAD=0 skips the locust load run.
 bench: setup
-	$(PY) -m bench
+	$(PY) -m bench $(if $(filter 0,$(LOAD)),--no-load)
 
 clean:
 	rm -rf $(VENV) node_modules .local

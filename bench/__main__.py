@@ -1,4 +1,18 @@
-"""`make bench`: cold start and p50/p95 latency over real HTTP, on loopback, bounded in count."""
+"""`make bench`: request cost over the raw SDK floor, and a load run, against one set of loopback emulators.
+
+One run starts Azurite and the Cosmos emulator, provisions a fresh database, times the cold import
+of `function_app`, starts a dev host (`python -m devhost serve`) as its own process and measures:
+
+- p50/p95 of liveness, the persona catalog, a session read, a call-state PATCH and a session create,
+  interleaved round by round with raw azure-cosmos reads, creates and replaces (the app's client);
+- each operation's ratio: p50 ÷ (p50 of liveness + the raw calls it cannot avoid);
+- `GET /readyz` (a few requests: its time is the emulator's database read);
+- a locust run of the public demo flow (16 users, 30 s; `--no-load` or `make bench LOAD=0` skips it).
+
+It prints the tables and, after a run with the load run, writes them into the README's Performance
+section (`--no-write` leaves the README as it is).
+Every count and duration is bounded and every target is on 127.0.0.1.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +24,17 @@ import sys
 import tempfile
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
-
-import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 COLD_IMPORT_RUNS = 5
-REQUESTS_PER_PATH = 500
-LATENCY_PATHS = ("/api/health/live", "/readyz")
+ROUNDS = 300
+READINESS_REQUESTS = 30
+# The bench's single client address would spend a per-client limit in seconds; the limiter's store
+# call happens all the same, only its ceiling is lifted.
+UNLIMITED = 1_000_000
+LIMITED_OPERATIONS = ("create_session", "finalize_session", "get_session", "patch_session_state")
 
 
 def cold_import_seconds(env: dict[str, str]) -> list[float]:
@@ -32,32 +49,39 @@ def cold_import_seconds(env: dict[str, str]) -> list[float]:
     return samples
 
 
-def percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+def readiness_latency(base_url: str, count: int) -> tuple[float, float]:
+    """p50 and p95 of GET /readyz over `count` sequential requests."""
+    import httpx
 
+    from bench.latency import percentile
 
-def measure_latency(base_url: str, path: str, count: int) -> list[float]:
-    """Sequential requests over one keep-alive connection; milliseconds per request."""
     samples = []
     with httpx.Client(base_url=base_url, timeout=10) as client:
-        client.get(path)  # warm the route and the clients
+        client.get("/readyz")
         for _ in range(count):
             started = time.perf_counter()
-            response = client.get(path)
+            response = client.get("/readyz")
             samples.append((time.perf_counter() - started) * 1000)
             if response.status_code != 200:
-                raise RuntimeError(f"{path} answered {response.status_code}: {response.text[:200]}")
-    return samples
+                raise RuntimeError(f"/readyz answered {response.status_code}: {response.text[:200]}")
+    return percentile(samples, 0.5), percentile(samples, 0.95)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--requests", type=int, default=REQUESTS_PER_PATH)
+    """Run the bench and report."""
+    parser = argparse.ArgumentParser(description="Request cost over the SDK floor, and a load run (loopback).")
+    parser.add_argument("--rounds", type=int, default=ROUNDS, help="measured rounds of every probe (1-5000)")
+    parser.add_argument("--no-load", action="store_true", help="skip the locust run")
+    parser.add_argument("--no-write", action="store_true", help="print only; leave README.md as it is")
     args = parser.parse_args()
+    if not 1 <= args.rounds <= 5000:
+        parser.error("--rounds must be between 1 and 5000")
     sys.path.insert(0, str(ROOT))
+    from bench import latency, load, report
     from devhost.emulators import Emulators, free_ports, wait_until_serving
+    from shared.platform.lifecycle import reset_process_state
 
+    load_at_start = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as data_dir:
         emulators = Emulators(ROOT, Path(data_dir), in_memory=True)
         emulators.start()
@@ -68,34 +92,62 @@ def main() -> None:
                 "APP_ENV": "test",
                 "COSMOS_DATABASE": f"bench-{uuid.uuid4().hex[:8]}",
                 "FRONTEND_URLS": "http://localhost:3000",
+                "RATE_LIMITS": ",".join(f"{name}={UNLIMITED}/60" for name in LIMITED_OPERATIONS),
+                "DEVHOST_LOCAL_SETTINGS": "none",
             }
-            env["DEVHOST_LOCAL_SETTINGS"] = "none"
             subprocess.run([sys.executable, "-m", "devhost", "provision"], cwd=ROOT, env=env, check=True)
+            # The raw floor runs in this process with the app's client: same settings as the host.
+            os.environ.update(env)
+            reset_process_state()
             imports = cold_import_seconds(env)
             port = free_ports(1)[0]
             server = subprocess.Popen(
                 [sys.executable, "-m", "devhost", "serve", "--port", str(port)],
                 cwd=ROOT,
-                env={**env, "DEVHOST_ACCESS_LOG": "0", "DEVHOST_LOCAL_SETTINGS": "none"},
+                env={**env, "DEVHOST_ACCESS_LOG": "0"},
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
             try:
                 base_url = f"http://127.0.0.1:{port}"
                 wait_until_serving(base_url)
-                latencies = {path: measure_latency(base_url, path, args.requests) for path in LATENCY_PATHS}
+                started = time.monotonic()
+                samples = latency.measure(base_url, args.rounds)
+                print(f"latency: {args.rounds} rounds in {time.monotonic() - started:.0f} s", file=sys.stderr)
+                readiness = readiness_latency(base_url, READINESS_REQUESTS)
+                load_result = None
+                if not args.no_load:
+                    print(f"load: {load.USERS} users for {load.RUN_SECONDS} s ...", file=sys.stderr)
+                    load_result = load.run(base_url)
             finally:
                 server.terminate()
-                server.wait(timeout=10)
+                server.wait(timeout=15)
         finally:
             emulators.stop()
 
-    print(f"cold import of function_app: median {statistics.median(imports) * 1000:.0f} ms over {len(imports)} runs")
-    for path, samples in latencies.items():
-        print(
-            f"GET {path}: p50 {percentile(samples, 0.5):.2f} ms, p95 {percentile(samples, 0.95):.2f} ms "
-            f"over {len(samples)} requests"
-        )
+    result = report.Report(
+        day=datetime.now(UTC).date(),
+        rounds=args.rounds,
+        cold_import_ms=statistics.median(imports) * 1000,
+        samples=samples,
+        ratios=latency.ratios(samples),
+        readiness=readiness,
+        load=load_result,
+        load_average=(load_at_start, os.getloadavg()[0]),
+    )
+    print(report.markdown(result))
+    if not args.no_write and load_result is not None:
+        report.write_readme(ROOT / "README.md", result)
+        print("\nwrote the tables into README.md (Performance)", file=sys.stderr)
+    elif not args.no_write:
+        # The README's table holds the ratios and the load numbers of one run; half a run does not replace it.
+        print("\nREADME.md left as it is: a run without the load run does not replace its table", file=sys.stderr)
+    for ratio in result.misses():
+        target = report.RATIO_TARGET
+        print(f"over target: {ratio.operation} at {ratio.value:.2f}× (target ≤ {target}×)", file=sys.stderr)
+    if load_result is not None and load_result.total.failures:
+        print(f"load run had {load_result.total.failures} errors", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -353,7 +353,22 @@ def _json_response(body: Any, status: int) -> func.HttpResponse:
 
 def dump_json(value: Any) -> str:
     """Serialise a handler result: pydantic models without None fields, datetimes as ISO-8601."""
-    return json.dumps(_jsonable(value), separators=(",", ":"), ensure_ascii=False)
+    try:
+        # The encoder walks dicts and lists in C and asks `_json_default` only about the rest.
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=_json_default)
+    except TypeError:
+        # A key the encoder refuses (not str, int, float, bool or None): the walk makes every key a str.
+        return json.dumps(_jsonable(value), separators=(",", ":"), ensure_ascii=False)
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json", by_alias=True, exclude_none=True)
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 def _jsonable(value: Any) -> Any:

@@ -64,16 +64,42 @@ def cosmos_client() -> CosmosClient:
         if not settings.cosmos_endpoint:
             raise ServiceUnavailable("Cosmos DB is not configured (COSMOS_ENDPOINT)", code="store_not_configured")
         options: dict[str, Any] = {**COSMOS_OPTIONS, **metering.client_options()}
-        if is_loopback_url(settings.cosmos_endpoint):
+        loopback = is_loopback_url(settings.cosmos_endpoint)
+        if loopback:
             # The local emulator is self-signed and advertises only itself; verification stays on
             # for every other endpoint.
             from urllib3.exceptions import InsecureRequestWarning
 
             warnings.filterwarnings("ignore", category=InsecureRequestWarning)
             options.update(connection_verify=False, enable_endpoint_discovery=False)
+        transport = _cosmos_transport(verifies_tls=not loopback)
+        if transport is not None:
+            options["transport"] = transport
         return CosmosClient(settings.cosmos_endpoint, settings.cosmos_key or credential(), **options)
 
     return _singleton("cosmos", build)
+
+
+def _cosmos_transport(*, verifies_tls: bool) -> Any:
+    """A transport that does not re-read the environment on every call, when nothing there applies to it.
+
+    By default `requests` looks up proxy variables (walking all of os.environ, twice) and ~/.netrc on
+    every round trip: 10-20% of a loopback point read, and more with the many app settings of a
+    Functions host. Those lookups can change nothing when no proxy variable is set and no CA-bundle
+    variable applies (none is set, or TLS is not verified at all, as for the local emulator); a
+    netrc entry would only overwrite the SDK's own Authorization header. Then the client gets a
+    transport that skips them; otherwise (None) the default transport keeps honouring them.
+    """
+    import os
+    import urllib.request
+
+    if urllib.request.getproxies():
+        return None
+    if verifies_tls and (os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")):
+        return None
+    from azure.core.pipeline.transport import RequestsTransport
+
+    return RequestsTransport(use_env_settings=False)
 
 
 def blob_service() -> BlobServiceClient:

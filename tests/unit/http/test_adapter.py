@@ -276,3 +276,41 @@ def test_reply_keeps_every_cookie_and_header():
     assert response.headers.get_all("Set-Cookie") == ["a=1; Path=/", "b=2; Path=/"]
     assert response.headers["ETag"] == '"v1"'
     assert response.headers["Cache-Control"] == "no-store"
+
+
+class Inner(BaseModel):
+    when: str
+    note: str | None = None
+
+
+def test_results_serialise_models_dates_mappings_and_tuples_in_any_nesting():
+    from datetime import UTC, date, datetime
+    from types import MappingProxyType
+
+    from shared.platform.http.adapter import dump_json
+
+    value = {
+        "model": Inner(when="now"),
+        "models": [Inner(when="a", note="n"), (1, 2)],
+        "at": datetime(2026, 12, 2, 7, 0, tzinfo=UTC),
+        "day": date(2026, 12, 2),
+        "frozen": MappingProxyType({"k": Inner(when="b")}),
+        "text": "é\u2028",
+    }
+    assert json.loads(dump_json(value)) == {
+        "model": {"when": "now"},
+        "models": [{"when": "a", "note": "n"}, [1, 2]],
+        "at": "2026-12-02T07:00:00+00:00",
+        "day": "2026-12-02",
+        "frozen": {"k": {"when": "b"}},
+        "text": "é\u2028",
+    }
+    assert "\\u00e9" not in dump_json(value) and dump_json(Inner(when="x")) == '{"when":"x"}'
+
+
+def test_keys_the_encoder_refuses_become_strings_and_unknown_objects_are_refused():
+    from shared.platform.http.adapter import dump_json
+
+    assert json.loads(dump_json({(1, 2): "pair", 3: "three"})) == {"(1, 2)": "pair", "3": "three"}
+    with pytest.raises(TypeError):
+        dump_json({"x": object()})
