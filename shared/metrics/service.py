@@ -164,11 +164,14 @@ def _apply_tenant(tenant_id: str, events: list[MetricEvent], result: Recorded) -
             # Contention is worth a retry of the message, not the poison queue a 4xx would send it to.
             raise ServiceUnavailable("metrics rollups are contended; retry", code="store_unavailable") from exc
         for event_id, status in statuses.items():
-            # An event's overall status: applied anywhere, else duplicate anywhere, else stale.
-            if _STATUS_RANK[status] > _STATUS_RANK.get(result.statuses.get(event_id, ""), -1):
-                result.statuses[event_id] = status
+            # Concurrent appliers of one event may each win a different document, so the total document, whose
+            # ETag serialises them, gives the event's status; events that skip it (latency samples) take the
+            # best status of their documents.
             if key == rollups.TOTAL:
                 total_status[event_id] = status
+            elif _STATUS_RANK[status] > _STATUS_RANK.get(result.statuses.get(event_id, ""), -1):
+                result.statuses[event_id] = status
+    result.statuses.update(total_status)
     _append_feed(tenant_id, events, total_status, result)
 
 
