@@ -16,6 +16,10 @@ SUBSCRIPTIONS: tuple[tuple[str, str], ...] = (
     ("session.purging", "shared.evidence.service:on_session_purge"),
     ("session.purged", "shared.evidence.service:on_session_purge"),
     ("booking.confirmed", "shared.metrics.service:on_booking_confirmed"),
+    ("lead.stored", "shared.metrics.service:on_lead_stored"),
+    ("exception.opened", "shared.metrics.service:on_exception_changed"),
+    ("exception.resolved", "shared.metrics.service:on_exception_changed"),
+    ("realtime.stats", "shared.metrics.service:on_realtime_stats"),
 )
 
 

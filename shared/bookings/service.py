@@ -206,7 +206,7 @@ def deliver_reminder(session_id: str, tenant_id: str, due_at: str | None, *, act
     if error is None:
         transition(session_id, tenant_id, "send_reminder", actor=actor)
         return "sent"
-    transition(session_id, tenant_id, "mark_reminder_failed", actor=actor, note=error)
+    failed = transition(session_id, tenant_id, "mark_reminder_failed", actor=actor, note=error)
     open_exception(
         session_id,
         tenant_id,
@@ -215,6 +215,7 @@ def deliver_reminder(session_id: str, tenant_id: str, due_at: str | None, *, act
         "Reminder not delivered",
         error,
         category="reminder",
+        session=failed,
     )
     logger.warning("reminder for session %s failed: %s", session_id, error)
     return "failed"
@@ -238,6 +239,7 @@ def recover_no_show(session_id: str, tenant_id: str) -> str:
             "customer_responsiveness",
             "No-show without a contact email",
             "Call the customer to offer a new time.",
+            session=doc,
         )
         return "needs_operator"
     deliver(
@@ -255,7 +257,15 @@ def recover_no_show(session_id: str, tenant_id: str) -> str:
 
 
 def open_exception(
-    session_id: str, tenant_id: str, code: str, group: str, title: str, message: str, *, category: str = "booking"
+    session_id: str,
+    tenant_id: str,
+    code: str,
+    group: str,
+    title: str,
+    message: str,
+    *,
+    category: str = "booking",
+    session: Document | None = None,
 ) -> None:
     """Open a booking exception for operators: an item on the exceptions desk, copied onto the session."""
     from shared.exceptions import service as exceptions
@@ -269,4 +279,5 @@ def open_exception(
         title=title,
         message=message,
         suggested_actions=("request_callback", "assign_escalate", "mark_resolved"),
+        session=session,
     )

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from shared.exceptions.repository import SessionExceptionRepository
-from shared.platform import clock
+from shared.platform import clock, events
 from shared.platform.errors import BadRequest, Conflict, NotFound, PreconditionFailed
 from shared.platform.principal import Principal
 from shared.platform.store.repository import Document
@@ -90,6 +90,7 @@ def build(
     delivery: Document | None = None,
     exception_id: str | None = None,
     now: str | None = None,
+    scenario_id: str | None = None,
 ) -> Document:
     """A new open exception item (not stored yet): for writers that store it with other work."""
     if category not in CATEGORIES:
@@ -119,6 +120,8 @@ def build(
         doc["providerId"] = provider_id
     if delivery is not None:
         doc["delivery"] = delivery
+    if scenario_id:
+        doc["scenarioId"] = scenario_id
     doc["onSession"] = is_session_copy_type(doc)
     return doc
 
@@ -129,9 +132,11 @@ def is_session_copy_type(doc: Document) -> bool:
 
 
 def store(doc: Document) -> Document:
-    """Create the item; an id that exists already (a repeated delivery) answers the stored one."""
+    """Create the item (announced as `exception.opened`); an id that exists already answers the stored one."""
     try:
-        return exceptions.create(doc)
+        stored = exceptions.create(doc)
+        events.publish("exception.opened", stored)
+        return stored
     except Conflict:
         existing = exceptions.read(doc["id"], doc["tenantId"])
         if existing is None:
@@ -171,6 +176,7 @@ def open_exception(
         provider_id=provider_id,
         suggested_actions=suggested_actions,
         exception_id=exception_id,
+        scenario_id=(session or {}).get("scenarioId"),
     )
     stored = store(doc)
     if stored["onSession"]:
@@ -340,6 +346,7 @@ def act(
     if doc.get("onSession"):
         sync_session_copies(tenant_id, doc["sessionId"], [preview])
     stored = update(tenant_id, exception_id, close, loaded=doc)
+    events.publish("exception.resolved", stored)
     changes: dict[str, Any] = {"status": {"from": doc["status"], "to": stored["status"]}}
     if note:
         changes["resolutionNotes"] = {"from": doc.get("resolutionNotes"), "to": note}

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from shared.exceptions import service as exceptions
 from shared.integrations import activity, catalog, connectors
-from shared.platform import clock
+from shared.platform import clock, events
 from shared.platform.errors import BadRequest, NotFound, ServiceError
 from shared.platform.secrets import SecretUnreadable
 from shared.platform.store.repository import Document
@@ -175,6 +175,7 @@ def deliver(
     source: str,
     label: str,
     payload_preview: dict[str, Any],
+    scenario_id: str | None = None,
 ) -> Delivery:
     """Deliver once through the connector; on failure store the open exception (the caller writes the session)."""
     kind = connector["id"]
@@ -230,6 +231,7 @@ def deliver(
         suggested_actions=("retry", "assign_escalate", "mark_resolved"),
         exception_id=outcome_id,
         now=outcome["completedAt"],
+        scenario_id=scenario_id,
         delivery={
             "id": outcome_id,
             "kind": kind,
@@ -445,8 +447,9 @@ def run_retry(message: RetryMessage) -> str:
         aggregate.update(tenant_id, doc["sessionId"], apply)
     except NotFound:
         logger.info("session %s is gone; the retry outcome is kept on the desk", doc["sessionId"])
-    exceptions.update(tenant_id, doc["id"], settle, loaded=doc)
+    settled = exceptions.update(tenant_id, doc["id"], settle, loaded=doc)
     if attempt.ok:
+        events.publish("exception.resolved", settled)
         return f"delivered on attempt {attempts}"
     if give_up:
         reason = "not retryable" if not attempt.retryable else f"{message.attempt} attempt(s) failed"

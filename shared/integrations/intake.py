@@ -91,6 +91,7 @@ def run_intake_automation(session: Document, extracted: dict[str, Any]) -> list[
                 source="intake",
                 label=INTAKE_EVENT,
                 payload_preview=preview,
+                scenario_id=session["scenarioId"],
             )
         )
     outcomes = [result.outcome for result in results]

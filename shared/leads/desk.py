@@ -27,7 +27,7 @@ from shared.audit import service as audit
 from shared.leads import documents, export, status
 from shared.leads.models import LeadListQuery
 from shared.leads.repository import LeadRepository
-from shared.platform import clock
+from shared.platform import clock, events
 from shared.platform.errors import BadRequest, Conflict, NotFound, PreconditionFailed
 from shared.platform.principal import Principal
 from shared.tenants.ids import DEFAULT_TENANT_ID
@@ -127,6 +127,7 @@ def move_status(principal: Principal, lead_id: str, target: str, *, ip: str | No
         except PreconditionFailed:
             lead = leads.get(lead_id, tenant_id, what="Lead")  # a submission merged meanwhile: apply to it
             continue
+        events.publish("lead.stored", lead, stored)
         audit.record(
             principal,
             "lead.status_changed",

@@ -27,7 +27,7 @@ from typing import Any
 from shared.email.models import EmailMessage
 from shared.leads import delivery, documents, emails, ids, limits, merge, scoring
 from shared.leads.repository import LeadRepository
-from shared.platform import clock
+from shared.platform import clock, events
 from shared.platform.errors import Conflict, PreconditionFailed
 from shared.platform.settings import get_settings
 from shared.tenants.ids import DEFAULT_TENANT_ID
@@ -92,11 +92,15 @@ def _store(submission: dict[str, Any], tenant_id: str, session: dict[str, Any] |
         now = clock.now_iso()
         existing = leads.latest_for_email(tenant_id, key)
         if existing is None or not merge.is_repeat(existing, tenant_id=tenant_id, email=email, now=now):
-            return _create(submission, tenant_id, now, session), True
+            created = _create(submission, tenant_id, now, session)
+            events.publish("lead.stored", None, created)
+            return created, True
         merged = _scored(merge.merge_submission(existing, submission, now=now), session, existing)
         merged["_etag"] = existing["_etag"]
         try:
-            return leads.replace(merged), False
+            stored = leads.replace(merged)
+            events.publish("lead.stored", existing, stored)
+            return stored, False
         except PreconditionFailed:
             continue  # another submission of this address won the race: fold into its result
     raise Conflict("The lead is being changed by others; try again", code="write_conflict")

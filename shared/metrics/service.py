@@ -132,6 +132,31 @@ def on_booking_confirmed(doc: dict[str, Any]) -> None:
     record_booking_confirmed(doc)
 
 
+def _record_derived(derive: Any, *args: Any) -> None:
+    try:
+        events = derive(*args)
+    except Exception:
+        logger.exception("metrics: the events of %s could not be derived", getattr(derive, "__name__", derive))
+        return
+    if events:
+        record(*events)
+
+
+def on_lead_stored(before: dict[str, Any] | None, after: dict[str, Any]) -> None:
+    """Subscriber of `lead.stored`."""
+    _record_derived(sources.lead_stored, before, after)
+
+
+def on_exception_changed(doc: dict[str, Any]) -> None:
+    """Subscriber of `exception.opened` and `exception.resolved`."""
+    _record_derived(sources.exception_changed, doc)
+
+
+def on_realtime_stats(runtime_session: dict[str, Any], samples: list[float], first_index: int) -> None:
+    """Subscriber of `realtime.stats`: one latency event per sample."""
+    _record_derived(sources.latency_samples, runtime_session, samples, first_index)
+
+
 def apply(events: Iterable[MetricEvent]) -> Recorded:
     """Count events into their rollups and append the new feed items (the queue function).
 

@@ -20,7 +20,7 @@ import math
 from datetime import datetime
 from typing import Any
 
-from shared.metrics.models import MAX_COST_USD, MAX_DURATION_SECONDS, MetricEvent, classify_outcome
+from shared.metrics.models import MAX_COST_USD, MAX_DURATION_SECONDS, MAX_LATENCY_MS, MetricEvent, classify_outcome
 from shared.platform.clock import parse_iso
 
 Document = dict[str, Any]
@@ -169,3 +169,83 @@ def scenario_title(scenario_id: str | None) -> str | None:
 
     entry = content.scenarios().get(scenario_id) or {}
     return str(entry.get("title") or scenario_id)[:200]
+
+
+def lead_stored(before: Document | None, after: Document) -> list[MetricEvent]:
+    """lead.created for a new lead; lead.updated when a write moved its status or tier (nothing otherwise)."""
+    if before is None:
+        moment = _at(after.get("createdAt"))
+        if moment is None:
+            return []
+        return [
+            MetricEvent(
+                id=f"lead.created:{after['leadId']}",
+                kind="lead.created",
+                tenantId=after["tenantId"],
+                occurredAt=moment,
+                sessionId=after.get("sessionId") or None,
+                scenarioId=_scenario(after),
+                status=after.get("status"),
+                tier=after.get("tier"),
+            )
+        ]
+    moved = before.get("status") != after.get("status")
+    retiered = before.get("tier") != after.get("tier")
+    moment = _at(after.get("updatedAt"))
+    if not (moved or retiered) or moment is None or not after.get("_etag"):
+        return []
+    etag = after["_etag"].strip('"')
+    return [
+        MetricEvent(
+            id=f"lead.updated:{after['leadId']}:{etag}",
+            kind="lead.updated",
+            tenantId=after["tenantId"],
+            occurredAt=moment,
+            scenarioId=_scenario(after),
+            status=after.get("status") if moved else None,
+            previousStatus=before.get("status") if moved else None,
+            tier=after.get("tier") if retiered else None,
+            previousTier=before.get("tier") if retiered else None,
+        )
+    ]
+
+
+def exception_changed(doc: Document) -> list[MetricEvent]:
+    """exception.opened for an open item; exception.resolved once it was resolved or ignored."""
+    closed = doc.get("status") in ("resolved", "ignored")
+    moment = _at(doc.get("resolvedAt") if closed else doc.get("createdAt"))
+    if moment is None:
+        return []
+    kind = "exception.resolved" if closed else "exception.opened"
+    return [
+        MetricEvent(
+            id=f"{kind}:{doc['id']}",
+            kind=kind,
+            tenantId=doc["tenantId"],
+            occurredAt=moment,
+            sessionId=doc.get("sessionId") or None,
+            scenarioId=_scenario(doc),
+            reasonCode=doc.get("errorType") or None,
+        )
+    ]
+
+
+def latency_samples(runtime_session: Document, samples: list[float], first_index: int) -> list[MetricEvent]:
+    """realtime.latency events of one stats report, numbered from `first_index` (a resent report repeats ids)."""
+    from datetime import UTC
+
+    moment = datetime.fromtimestamp(int(runtime_session.get("updatedAt") or 0) / 1000, UTC)
+    link = runtime_session.get("link") or {}
+    return [
+        MetricEvent(
+            id=f"realtime.latency:{runtime_session['id']}:{first_index + offset}",
+            kind="realtime.latency",
+            tenantId=runtime_session["tenantId"],
+            occurredAt=moment,
+            sessionId=link.get("sessionId") or runtime_session["id"],
+            scenarioId=_scenario(runtime_session) or _scenario(link),
+            latencyMs=min(float(sample), MAX_LATENCY_MS),
+        )
+        for offset, sample in enumerate(samples)
+        if isinstance(sample, int | float) and not isinstance(sample, bool) and math.isfinite(sample) and sample >= 0
+    ]

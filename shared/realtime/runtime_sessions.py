@@ -37,7 +37,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from shared.catalog import content
-from shared.platform import clock
+from shared.platform import clock, events
 from shared.platform.errors import BadRequest, NotFound, PreconditionFailed, ServiceError
 from shared.platform.settings import get_settings
 from shared.platform.store.repository import Document
@@ -394,6 +394,9 @@ def record_stats(session_id: str, body: StatsBody) -> dict[str, Any]:
             reports.delete(item["id"], session_id)
         raise
 
+    if body.averageLatencyMs is not None:
+        # Each report is one latency sample, numbered by the session's report count.
+        events.publish("realtime.stats", updated, [body.averageLatencyMs], int(updated["statsReportCount"]) - 1)
     link = updated.get("link")
     if link:
         from shared.realtime import demo_link
