@@ -217,6 +217,10 @@ def finalize(
     from shared.evidence.service import request_indexing
 
     request_indexing(stored["tenantId"], stored["id"])
+    # A session started for a fast-start profile is its test call: recorded through a queue (no store call here).
+    from shared.onboarding.service import note_finished_session
+
+    note_finished_session(stored)
     results = stored["results"]
     return {
         "success": True,

@@ -11,7 +11,7 @@ from shared.catalog import content
 from shared.catalog.service import scenario_or_400
 from shared.identity.principal import Principal
 from shared.platform import clock
-from shared.platform.errors import BadRequest
+from shared.platform.errors import BadRequest, Unauthorized
 from shared.platform.settings import get_settings
 from shared.platform.store.repository import Document
 from shared.sessions import access, aggregate, state
@@ -101,9 +101,19 @@ def resolve_tenant(principal: Principal | None, requested: str | None, origin: s
 
 
 def new_session(
-    scenario: dict[str, Any], tenant_id: str, *, title: str | None, company: str | None, locale: str | None
+    scenario: dict[str, Any],
+    tenant_id: str,
+    *,
+    title: str | None,
+    company: str | None,
+    locale: str | None,
+    onboarding: dict[str, Any] | None = None,
 ) -> tuple[Document, Document, str]:
-    """A new session document, its handle (with the initial call state) and its access key; nothing stored yet."""
+    """A new session document, its handle (with the initial call state) and its access key; nothing stored yet.
+
+    `onboarding` (`shared.onboarding.service.session_binding`) ties the session to a fast-start profile:
+    the profile's persona answers and its published workflow drives the call state.
+    """
     settings = get_settings()
     now = clock.utc_now()
     session_id = uuid.uuid4().hex
@@ -111,6 +121,10 @@ def new_session(
     expires_at = clock.iso(now + timedelta(seconds=settings.session_ttl_seconds))
     ttl = max(1, settings.session_ttl_seconds)  # Cosmos refuses a ttl of 0
     persona = default_persona(scenario)
+    published = None
+    if onboarding:
+        persona = content.personas().get(onboarding.get("personaId") or "") or persona
+        published = onboarding.get("workflow")
     doc: Document = {
         "id": session_id,
         "tenantId": tenant_id,
@@ -139,6 +153,10 @@ def new_session(
         doc["personaId"] = persona["id"]
     if locale:
         doc["requestedLocale"] = locale
+    if onboarding:
+        doc["onboardingProfileId"] = onboarding["profileId"]
+        if published:
+            doc["onboardingWorkflowVersion"] = published["version"]
     handle = {
         "id": session_id,
         "sessionId": session_id,
@@ -146,7 +164,7 @@ def new_session(
         "keyHash": key_hash,
         "expiresAt": expires_at,
         "ttl": ttl,
-        **state.initial_state(scenario, persona, now=doc["createdAt"]),
+        **state.initial_state(scenario, persona, now=doc["createdAt"], published=published),
     }
     return doc, handle, key
 
@@ -158,8 +176,15 @@ def create_session(
     scenario = scenario_or_400(body.scenarioId)
     tenant_id = resolve_tenant(principal, body.tenantId, origin)
     locale = resolve_locale(scenario, body.requestedLocale, locale_header, body.navigatorLanguage)
+    binding = None
+    if body.onboardingProfileId:
+        if principal is None or not principal.tenant_id:
+            raise Unauthorized("Starting a session for an onboarding profile needs an operator bearer token")
+        from shared.onboarding import service as onboarding
+
+        binding = onboarding.session_binding(tenant_id, body.onboardingProfileId)
     doc, handle, key = new_session(
-        scenario, tenant_id, title=body.scenarioTitle, company=body.companyName, locale=locale
+        scenario, tenant_id, title=body.scenarioTitle, company=body.companyName, locale=locale, onboarding=binding
     )
     aggregate.create(doc, handle)
     from shared.metrics import service as metrics
