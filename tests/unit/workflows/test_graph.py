@@ -53,7 +53,7 @@ def test_a_valid_graph_passes_and_is_normalised():
         "maxRetries": 0,
     }
     assert graph.steps(checked.as_dict()) == ["ask", "crm", "human"]
-    assert [n["id"] for n in graph.order(checked.as_dict())][0] == "ask"
+    assert [n["id"] for n in graph.order(checked.as_dict())] == ["ask", "insured", "crm", "human", "done"]
 
 
 def test_the_content_hash_follows_the_graph_not_the_key_order():
