@@ -23,7 +23,7 @@ def trigger_workflow(request: Request) -> dict:
 
 @operation(
     bp,
-    "api/cp/workflows/{profileId:regex(^(?!trigger$).*)}",
+    "api/cp/workflows/{profileId}",
     auth=OPERATOR,
     query="shared.workflows.models:StateQuery",
 )

@@ -73,3 +73,11 @@ class TestCallMessage(BaseModel):
     tenantId: Id
     profileId: Id
     sessionId: Id
+
+
+class StateQuery(BaseModel):
+    """GET …/{profileId}: `version` reads one published version (an extension of the contract's operation)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    version: int | None = Field(default=None, ge=1, le=1_000_000)
