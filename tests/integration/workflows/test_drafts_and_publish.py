@@ -291,3 +291,35 @@ def test_a_session_started_for_the_profile_runs_the_published_workflow(client, t
         headers=tokens.headers(new_tenant_id("other"), "operator"),
     )
     assert foreign.status_code == 400 and foreign.json()["error"] == "unknown_onboarding_profile"
+
+
+def test_the_realtime_credentials_of_a_profile_session_carry_the_published_workflow(
+    client, tokens, httpserver, settings_env
+):
+    import json
+
+    from tests.conftest import reset_clients
+
+    settings_env.setenv("AZURE_OPENAI_ENDPOINT", httpserver.url_for("/").rstrip("/"))
+    settings_env.setenv("AZURE_OPENAI_API_KEY", "integration-azure-openai-key")
+    reset_clients()
+    httpserver.expect_request("/openai/v1/realtime/client_secrets", method="POST").respond_with_json(
+        {"value": "ek_test", "expires_at": 1767225600, "session": {"type": "realtime", "id": "sess_fake"}}
+    )
+    tenant = new_tenant_id("wf")
+    admin = tokens.headers(tenant, "admin")
+    profile = create_profile(client, admin)
+    save(client, admin, profile["id"], relabelled("Greet the caller by name"))
+    publish(client, admin, profile["id"])
+    session = client.post(
+        "/api/sessions",
+        json={"scenarioId": "dental-recall-booking", "onboardingProfileId": profile["id"]},
+        headers=admin,
+    ).json()
+    response = client.post("/api/realtime/credentials", json={"sessionId": session["sessionId"]})
+    assert response.status_code == 200, response.text
+    (request, _) = httpserver.log[-1]
+    instructions = json.loads(request.get_data())["session"]["instructions"]
+    assert f"Follow the practice's published workflow {profile['id']}:v1 (version 1):" in instructions
+    assert "1. Greet the caller by name: capture name." in instructions
+    assert "Lakeside Family Dental" in instructions
