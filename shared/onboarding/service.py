@@ -79,7 +79,7 @@ BOOKKEEPING = ("updatedAt", "updatedBy", "revision")
 EMAIL_TEST_KIND = "onboarding-destination-test"
 PROVIDER_EMAIL = "email"
 PROVIDER_WEBHOOK = "signed_webhook"
-DESTINATION_ACTION = "destination_test"
+DESTINATION_ACTION = "test_destination"
 
 profiles = OnboardingProfileRepository()
 

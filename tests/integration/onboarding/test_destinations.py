@@ -37,7 +37,7 @@ def test_the_email_test_reaches_the_recipients_through_the_queue(client, tokens,
     assert view["destinationStatus"] == {"email": {k: result[k] for k in ("kind", "ok", "checkedAt", "message")}}
     assert view["checklist"]["destinationsTested"] is True  # no webhook configured: email is the destination
     (entry,) = activity(client, tokens.headers(tenant, "operator"))
-    assert (entry["providerId"], entry["action"], entry["success"]) == ("email", "destination_test", True)
+    assert (entry["providerId"], entry["action"], entry["success"]) == ("email", "test_destination", True)
     # New recipients make the earlier test say nothing about them.
     changed = client.patch(
         f"{BASE}/{item['id']}", json={"summaryRecipients": ["new@lakeside-dental.test"]}, headers=admin
@@ -61,7 +61,7 @@ def test_the_webhook_test_is_signed_with_the_configured_header(client, tokens, r
     status = stored_profile(tenant, item["id"])["destinationStatus"]["webhook"]
     assert status["ok"] is True and status["checkedAt"] == result["checkedAt"]
     (entry,) = activity(client, admin)
-    assert (entry["providerId"], entry["action"], entry["success"]) == ("signed_webhook", "destination_test", True)
+    assert (entry["providerId"], entry["action"], entry["success"]) == ("signed_webhook", "test_destination", True)
 
 
 def test_a_failing_webhook_is_a_200_that_describes_the_failure(client, tokens, receiver, caplog):

@@ -245,3 +245,15 @@ def test_a_loopback_booking_link_passes_only_where_loopback_is_allowed(client, t
     admin = tokens.headers(new_tenant_id("onb"), "admin")
     item = create_profile(client, admin, bookingLink="http://127.0.0.1:9/book")
     assert item["bookingLink"] == "http://127.0.0.1:9/book"
+
+
+def test_an_empty_base_url_removes_the_webhook_and_its_secret(client, tokens, loopback):
+    tenant = new_tenant_id("onb")
+    admin = tokens.headers(tenant, "admin")
+    item = create_profile(client, admin, webhook={"baseUrl": LOOPBACK_HOOK, "secret": WEBHOOK_SECRET})
+    assert item["webhook"]["headerName"] == "X-Tellgence-Signature"
+    removed = client.patch(f"{BASE}/{item['id']}", json={"webhook": {"baseUrl": ""}}, headers=admin)
+    assert removed.status_code == 200 and "webhook" not in removed.json()["item"]
+    stored = stored_profile(tenant, item["id"])
+    assert stored.get("webhook") is None and stored.get("webhookSecret") is None
+    assert removed.json()["item"]["checklist"]["destinationsConfigured"] is True

@@ -323,3 +323,37 @@ def test_the_realtime_credentials_of_a_profile_session_carry_the_published_workf
     assert f"Follow the practice's published workflow {profile['id']}:v1 (version 1):" in instructions
     assert "1. Greet the caller by name: capture name." in instructions
     assert "Lakeside Family Dental" in instructions
+
+
+def test_concurrent_publishes_make_one_version(devhost, tokens):
+    from shared.workflows.repository import WorkflowRepository
+    from tests.support.client import ContractClient
+
+    tenant = new_tenant_id("wf")
+    admin = tokens.headers(tenant, "admin")
+    with ContractClient(devhost.asgi) as setup:
+        profile = create_profile(setup, admin)
+        assert save(setup, admin, profile["id"], workflow_graph()).status_code == 200
+    statuses: list[int] = []
+    barrier = threading.Barrier(3)
+
+    def publish_now() -> None:
+        with ContractClient(devhost.asgi) as http:
+            http.check_budget = False
+            barrier.wait()
+            statuses.append(publish(http, admin, profile["id"]).status_code)
+
+    threads = [threading.Thread(target=publish_now) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # A loser either collides on version 1 (409) or arrives after it and finds nothing new to publish (200).
+    assert statuses.count(200) >= 1 and set(statuses) <= {200, 409}
+    assert stored_profile(tenant, profile["id"])["publishedWorkflowVersion"] == 1
+    versions = WorkflowRepository().query(
+        "SELECT c.id FROM c WHERE c.tenantId = @t AND c.profileId = @p AND c.status = 'published'",
+        {"t": tenant, "p": profile["id"]},
+        tenant,
+    )
+    assert [v["id"] for v in versions] == [f"{profile['id']}:v1"]
