@@ -33,6 +33,7 @@ BLUEPRINTS: tuple[str, ...] = (
     "blueprints.cp_sessions",
     "blueprints.cp_evidence",
     "blueprints.onboarding",
+    "blueprints.workflows",
     "blueprints.internal",
     "blueprints.metrics",
     "blueprints.public",
@@ -49,6 +50,7 @@ BLUEPRINTS: tuple[str, ...] = (
     "blueprints.jobs.metrics",
     "blueprints.jobs.evidence",
     "blueprints.jobs.leads",
+    "blueprints.jobs.workflows",
 )
 
 

@@ -7,7 +7,6 @@ import azure.functions as func
 from shared.catalog import runtime
 from shared.catalog import service as catalog
 from shared.identity.auth import OptionalBearer, RealtimeCaller
-from shared.onboarding.repository import OnboardingProfileRepository
 from shared.platform.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from shared.platform.http.adapter import operation
 from shared.platform.http.auth import REALTIME_API_KEY
@@ -24,7 +23,6 @@ CATALOG_MAX_AGE = 300
 SIGNED_IN_OPTIONAL = OptionalBearer()
 # Realtime runtime sessions: the realtime API key when set; creating one may name the tenant by an operator bearer.
 REALTIME_OPERATOR_OPTIONAL = RealtimeCaller(Role.OPERATOR)
-profiles = OnboardingProfileRepository()
 
 
 @operation(bp, "api/personas")
@@ -55,9 +53,9 @@ def get_persona_runtime(request: Request) -> dict:
             raise Unauthorized("An admin bearer token is required to apply an onboarding profile")
         if not principal.can(Role.ADMIN):
             raise Forbidden("Applying an onboarding profile needs the admin role or higher")
-        profile = profiles.read_profile(principal.tenant_id, query.onboardingProfileId)
-        if profile is None:
-            raise NotFound("Onboarding profile not found")
+        from shared.onboarding import service as onboarding
+
+        profile = onboarding.runtime_profile(principal.tenant_id, query.onboardingProfileId)
     return runtime.compose(
         request.route["personaId"],
         tone=query.tone,

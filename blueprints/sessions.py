@@ -6,6 +6,7 @@ import azure.functions as func
 
 from shared.bookings import service as bookings
 from shared.identity.auth import VIEWER, OptionalBearer
+from shared.onboarding import service as onboarding
 from shared.platform.errors import BadRequest, Forbidden, NotFound, ServiceError, Unauthorized
 from shared.platform.http.adapter import operation
 from shared.platform.http.cookies import build_cookie
@@ -52,11 +53,18 @@ def _access_cookie(key: str) -> str:
 )
 def create_session(request: Request) -> Reply:
     """Start a demo session; the access key comes back in the body and as an HttpOnly cookie."""
+    onboarding_binding = None
+    if request.body.onboardingProfileId:
+        # A fast-start profile's test call: only an operator of the profile's tenant may start one.
+        if request.principal is None or not request.principal.tenant_id:
+            raise Unauthorized("Starting a session for an onboarding profile needs an operator bearer token")
+        onboarding_binding = onboarding.session_binding(request.principal.tenant_id, request.body.onboardingProfileId)
     body, key = sessions.create_session(
         request.body,
         principal=request.principal,
         locale_header=request.header("x-tellgence-locale-hint"),
         origin=request.header("origin"),
+        onboarding=onboarding_binding,
     )
     return Reply(body, status=201, cookies=[_access_cookie(key)])
 

@@ -13,6 +13,7 @@ SUBSCRIPTIONS: tuple[tuple[str, str], ...] = (
     ("session.finalized", "shared.metrics.service:on_session_finalized"),
     ("session.finalized", "shared.integrations.intake:on_session_finalized"),
     ("session.finalized", "shared.evidence.service:on_session_finalized"),
+    ("session.finalized", "shared.onboarding.service:on_session_finalized"),
     ("session.purging", "shared.evidence.service:on_session_purge"),
     ("session.purged", "shared.evidence.service:on_session_purge"),
     ("booking.confirmed", "shared.metrics.service:on_booking_confirmed"),

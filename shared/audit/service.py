@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from shared.audit.repository import PLATFORM_PARTITION, AuditRepository
@@ -79,13 +80,20 @@ def update_audited(
     ip: str | None = None,
     redacted: tuple[str, ...] = (),
     what: str = "Resource",
+    loaded: Document | None = None,
+    precondition: Callable[[Document], None] | None = None,
+    ignored: tuple[str, ...] = ("updatedAt",),
 ) -> Document:
     """Set fields on a document (ETag-safe), then record exactly what changed; returns the document as stored.
 
-    Fields named in `redacted` (secrets) appear in the audit diff as changed, never with their values.
+    Fields named in `redacted` (secrets) appear in the audit diff as changed, never with their values;
+    fields named in `ignored` (bookkeeping such as timestamps and revisions) are left out of the diff.
+    `loaded` and `precondition` are passed to `Repository.update_fields`.
     """
-    before, after = repository.update_fields(item_id, partition_key, fields, what=what)
-    changes = diff(before, after, [name for name in fields if name != "updatedAt"])
+    before, after = repository.update_fields(
+        item_id, partition_key, fields, what=what, loaded=loaded, precondition=precondition
+    )
+    changes = diff(before, after, [name for name in fields if name not in ignored])
     for name in redacted:
         if name in changes:
             changes[name] = {"from": REDACTED, "to": REDACTED}

@@ -2,7 +2,9 @@
 
 Layers, in order: the global voice contract, the persona core, the tone, the scenario's
 parameterization (a practice brand replaces the persona's own brand literal everywhere), the
-tenant's fast-start profile, and the prompt-profile experiment of the session.
+tenant's fast-start profile (with its published workflow: the runtime's `workflowProfileId` becomes
+the published version's id and its steps join the instructions), and the prompt-profile experiment
+of the session.
 """
 
 from __future__ import annotations
@@ -101,6 +103,7 @@ def compose(
     temperature = round(min(MAX_TEMPERATURE, max(MIN_TEMPERATURE, temperature)), 2)
 
     tenant_hints = _onboarding_hints(onboarding_profile) if onboarding_profile else None
+    published = _published_workflow(onboarding_profile)
     if tenant_hints:
         instructions.append(tenant_hints)
         if onboarding_profile.get("greeting"):
@@ -123,6 +126,8 @@ def compose(
         "brand": effective_brand,
         "onboardingProfileId": (onboarding_profile or {}).get("id"),
     }
+    if published:
+        policy["workflow"] = published["id"]
     layers: dict[str, Any] = {
         "globalVoiceContract": GLOBAL_VOICE_CONTRACT,
         "personaId": persona_id,
@@ -151,7 +156,7 @@ def compose(
         },
         "tools": [realtime_tool(tool_id) for tool_id in tool_ids],
         "capabilities": core["capabilities"],
-        "workflowProfileId": core["workflowProfileId"],
+        "workflowProfileId": published["id"] if published else core["workflowProfileId"],
         "contextEnvelope": {"schemaVersion": "v2", "layers": layers},
         "languagePolicy": language_policy,
         "recommendedLanguages": core["recommendedLanguages"],
@@ -210,6 +215,17 @@ def _parameterization_fragments(parameterization: dict[str, Any]) -> list[str]:
     return fragments
 
 
+def _published_workflow(profile: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The profile's published workflow (id, version, graph), or None before its first publish."""
+    if not profile or not profile.get("publishedWorkflowVersion") or not profile.get("workflow"):
+        return None
+    return {
+        "id": profile["publishedWorkflowId"],
+        "version": int(profile["publishedWorkflowVersion"]),
+        "graph": profile["workflow"],
+    }
+
+
 def _onboarding_hints(profile: dict[str, Any]) -> str:
     lines = [f"Customer context: you answer for {profile.get('companyName', 'the customer')}."]
     if profile.get("businessDescription"):
@@ -222,6 +238,9 @@ def _onboarding_hints(profile: dict[str, Any]) -> str:
         lines.append(f"Escalate to: {profile['escalationContact']}.")
     if profile.get("bookingLink"):
         lines.append(f"Booking link to offer: {profile['bookingLink']}.")
+    # The onboarding domain describes the published workflow (shared.onboarding.service.runtime_profile).
+    if _published_workflow(profile) and profile.get("publishedWorkflowDescription"):
+        lines.append(profile["publishedWorkflowDescription"])
     return "\n".join(lines)
 
 

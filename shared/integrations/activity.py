@@ -1,9 +1,9 @@
 """The integration activity log: one item per connector execution, newest first, bounded by the container's TTL.
 
-Every execution lands here: intake deliveries, tool calls, connection and action tests, retries and
-destination tests of onboarding. An entry names the provider, the action, where it came from
-(`source`), the outcome, the latency, the error class and the idempotency key, never a secret or a
-payload: provider messages are already scrubbed of every secret by the dispatch.
+Every execution lands here: intake deliveries, tool calls, connection and action tests, retries,
+destination tests of onboarding and the steps of triggered workflows. An entry names the provider, the
+action, where it came from (`source`), the outcome, the latency, the error class and the idempotency
+key, never a secret or a payload: provider messages are already scrubbed of every secret by the dispatch.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from shared.platform.store.repository import Document
 if TYPE_CHECKING:
     from shared.integrations.dispatch import ActionResult, CheckResult
 
-SOURCES = ("intake", "tool", "test", "action_test", "retry", "telephony", "onboarding")
+SOURCES = ("intake", "tool", "test", "action_test", "retry", "telephony", "onboarding", "workflow")
 LOG_LIMIT = 100
 MAX_ERROR_CHARS = 300
 

@@ -78,13 +78,27 @@ def reset() -> None:
         _client = None
 
 
-def signed_headers(secret: str, body: bytes, idempotency_key: str, *, now: float | None = None) -> dict[str, str]:
-    """Headers of a signed outbound webhook: HMAC-SHA256 over "<timestamp>.<body>" and an idempotency key."""
+SIGNATURE_HEADER = "X-Tellgence-Signature"
+TIMESTAMP_HEADER = "X-Tellgence-Timestamp"
+
+
+def signed_headers(
+    secret: str,
+    body: bytes,
+    idempotency_key: str,
+    *,
+    now: float | None = None,
+    signature_header: str = SIGNATURE_HEADER,
+) -> dict[str, str]:
+    """Headers of a signed outbound webhook: HMAC-SHA256 over "<timestamp>.<body>" and an idempotency key.
+
+    `signature_header` names the header the signature travels in (a receiver may have chosen its own).
+    """
     timestamp = str(int(time.time() if now is None else now))
     digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
     return {
         "Content-Type": "application/json",
-        "X-Tellgence-Timestamp": timestamp,
-        "X-Tellgence-Signature": f"v1={digest}",
+        TIMESTAMP_HEADER: timestamp,
+        signature_header: f"v1={digest}",
         "Idempotency-Key": idempotency_key,
     }

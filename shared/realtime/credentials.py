@@ -58,6 +58,19 @@ def _held_session(session_id: str) -> dict[str, Any]:
         raise NotFound("Session not found", code="session_not_found") from None
 
 
+def _session_profile(held: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The fast-start profile a held session was started for (its context and published workflow), if any."""
+    if not held or not held.get("onboardingProfileId"):
+        return None
+    from shared.onboarding import service as onboarding
+    from shared.platform.errors import NotFound
+
+    try:
+        return onboarding.runtime_profile(held["tenantId"], held["onboardingProfileId"])
+    except NotFound:
+        return None
+
+
 def create_credentials(body: CredentialsBody) -> dict[str, Any]:
     """Select the persona, compose its runtime, mint the client secret and assemble the contract's answer."""
     from shared.catalog.runtime import compose
@@ -75,7 +88,12 @@ def create_credentials(body: CredentialsBody) -> dict[str, Any]:
         session_scenario_id=(held or {}).get("scenarioId"),
         session_locale=(held or {}).get("requestedLocale"),
     )
-    runtime = compose(selection.persona_id, scenario_id=selection.scenario_id, session_id=body.sessionId)
+    runtime = compose(
+        selection.persona_id,
+        scenario_id=selection.scenario_id,
+        session_id=body.sessionId,
+        onboarding_profile=_session_profile(held),
+    )
     language = selection.language
     settings = get_settings()
     credential = provider.mint_client_secret(

@@ -31,6 +31,9 @@ class CreateSessionBody(BaseModel):
     requestedLocale: str | None = Field(default=None, max_length=35)
     navigatorLanguage: str | None = Field(default=None, max_length=35)
     tenantId: Id | None = None
+    # An extension the contract's open request schema admits: ties the session to a fast-start profile of
+    # the operator's tenant (its persona and published workflow), which makes it that profile's test call.
+    onboardingProfileId: Id | None = None
 
 
 class Contact(BaseModel):

@@ -101,9 +101,19 @@ def resolve_tenant(principal: Principal | None, requested: str | None, origin: s
 
 
 def new_session(
-    scenario: dict[str, Any], tenant_id: str, *, title: str | None, company: str | None, locale: str | None
+    scenario: dict[str, Any],
+    tenant_id: str,
+    *,
+    title: str | None,
+    company: str | None,
+    locale: str | None,
+    onboarding: dict[str, Any] | None = None,
 ) -> tuple[Document, Document, str]:
-    """A new session document, its handle (with the initial call state) and its access key; nothing stored yet."""
+    """A new session document, its handle (with the initial call state) and its access key; nothing stored yet.
+
+    `onboarding` (`shared.onboarding.service.session_binding`) ties the session to a fast-start profile:
+    the profile's persona answers and its published workflow drives the call state.
+    """
     settings = get_settings()
     now = clock.utc_now()
     session_id = uuid.uuid4().hex
@@ -111,6 +121,10 @@ def new_session(
     expires_at = clock.iso(now + timedelta(seconds=settings.session_ttl_seconds))
     ttl = max(1, settings.session_ttl_seconds)  # Cosmos refuses a ttl of 0
     persona = default_persona(scenario)
+    published = None
+    if onboarding:
+        persona = content.personas().get(onboarding.get("personaId") or "") or persona
+        published = onboarding.get("workflow")
     doc: Document = {
         "id": session_id,
         "tenantId": tenant_id,
@@ -139,6 +153,10 @@ def new_session(
         doc["personaId"] = persona["id"]
     if locale:
         doc["requestedLocale"] = locale
+    if onboarding:
+        doc["onboardingProfileId"] = onboarding["profileId"]
+        if published:
+            doc["onboardingWorkflowVersion"] = published["version"]
     handle = {
         "id": session_id,
         "sessionId": session_id,
@@ -146,20 +164,29 @@ def new_session(
         "keyHash": key_hash,
         "expiresAt": expires_at,
         "ttl": ttl,
-        **state.initial_state(scenario, persona, now=doc["createdAt"]),
+        **state.initial_state(scenario, persona, now=doc["createdAt"], published=published),
     }
     return doc, handle, key
 
 
 def create_session(
-    body: CreateSessionBody, *, principal: Principal | None, locale_header: str | None, origin: str | None
+    body: CreateSessionBody,
+    *,
+    principal: Principal | None,
+    locale_header: str | None,
+    origin: str | None,
+    onboarding: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], str]:
-    """Start a session; returns the 201 body and the access key (the caller sets the cookie)."""
+    """Start a session; returns the 201 body and the access key (the caller sets the cookie).
+
+    `onboarding` is the binding of a fast-start profile of the caller's tenant
+    (`shared.onboarding.service.session_binding`): the session is that profile's test call.
+    """
     scenario = scenario_or_400(body.scenarioId)
     tenant_id = resolve_tenant(principal, body.tenantId, origin)
     locale = resolve_locale(scenario, body.requestedLocale, locale_header, body.navigatorLanguage)
     doc, handle, key = new_session(
-        scenario, tenant_id, title=body.scenarioTitle, company=body.companyName, locale=locale
+        scenario, tenant_id, title=body.scenarioTitle, company=body.companyName, locale=locale, onboarding=onboarding
     )
     aggregate.create(doc, handle)
     events.publish("session.started", doc)

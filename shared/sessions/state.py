@@ -42,22 +42,38 @@ def _view(doc: Document) -> dict[str, Any]:
     return {name: doc[name] for name in STATE_FIELDS if name in doc}
 
 
-def initial_state(scenario: dict[str, Any], persona: dict[str, Any] | None, *, now: str) -> Document:
-    """The call state a session starts with: its scenario's persona and that persona's workflow."""
+def initial_state(
+    scenario: dict[str, Any],
+    persona: dict[str, Any] | None,
+    *,
+    now: str,
+    published: dict[str, Any] | None = None,
+) -> Document:
+    """The call state a session starts with: its persona and that persona's workflow.
+
+    A session started for a fast-start profile runs the profile's published workflow (`published`: its id,
+    definition id and steps, from `shared.onboarding.service.published_workflow`) instead.
+    """
     workflow_id = persona["runtime"]["workflowProfileId"] if persona else "service-intake"
     workflow = content.workflows().get(workflow_id, {})
+    definition_id = f"{workflow_id}/standard/v1"
+    pending = [f"capture_{field}" for field in workflow.get("requiredFields", [])]
+    reason = "default routing for a demo session"
+    if published:
+        workflow_id, definition_id, pending = published["id"], published["definitionId"], list(published["steps"])
+        reason = "the practice's published workflow"
     return {
         "workflowId": workflow_id,
-        "workflowDefinitionId": f"{workflow_id}/standard/v1",
+        "workflowDefinitionId": definition_id,
         "workflowRouting": {
             "tag": "standard",
-            "reason": "default routing for a demo session",
+            "reason": reason,
             "businessHoursOpen": True,
         },
         "currentPhase": "greeting",
         "currentPersonaId": persona["id"] if persona else "",
         "completedSteps": [],
-        "pendingSteps": [f"capture_{field}" for field in workflow.get("requiredFields", [])],
+        "pendingSteps": pending,
         "metrics": {
             "totalToolCallsAttempted": 0,
             "successfulToolCalls": 0,

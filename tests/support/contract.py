@@ -55,7 +55,17 @@ def implicit_error_statuses(operation: ContractOperation) -> set[int]:
         statuses.add(404)
     if _rate_limited(operation):
         statuses.add(429)
+    if _declares_conflicts(operation):
+        statuses.add(409)
     return statuses
+
+
+def _declares_conflicts(operation: ContractOperation) -> bool:
+    """Whether the code declares optimistic-concurrency conflicts (409) for this operation."""
+    from shared.platform.http.adapter import OPERATION_CONFLICTS
+    from shared.platform.http.contract import snake_case
+
+    return snake_case(operation.operation_id) in OPERATION_CONFLICTS
 
 
 def _rate_limited(operation: ContractOperation) -> bool:

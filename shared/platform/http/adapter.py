@@ -58,6 +58,9 @@ ModelRef = type | str
 OPERATION_AUTH: dict[str, AuthMode] = {}
 # operation function name -> its default rate limit, for the operations that have one.
 OPERATION_RATE_LIMITS: dict[str, RateLimit] = {}
+# Operations that write with optimistic concurrency and answer 409 to a stale or lost write, even
+# where their contract lists no 409 (the test client reads this set).
+OPERATION_CONFLICTS: set[str] = set()
 
 
 def operation(
@@ -73,6 +76,7 @@ def operation(
     error_fields: Callable[[ServiceError], dict] | None = None,
     route_patterns: Mapping[str, str] | None = None,
     raw_media_types: Sequence[str] = (),
+    conflicts: bool = False,
 ) -> Callable[[Handler], Handler]:
     """Register `handler(request) -> result` as the HTTP function of one contract operation.
 
@@ -86,6 +90,7 @@ def operation(
     it another full-match pattern; a malformed one is a 404 before anything else runs.
     A JSON body is checked against the contract's request schema, then `body`; operations that read
     their raw body (webhooks) list the media types they take in `raw_media_types`.
+    `conflicts` declares that the operation answers 409 to a stale or lost optimistic-concurrency write.
     """
 
     def register(handler: Handler) -> Handler:
@@ -114,6 +119,8 @@ def operation(
         OPERATION_AUTH[handler.__name__] = auth
         if rate_limit is not None:
             OPERATION_RATE_LIMITS[handler.__name__] = rate_limit
+        if conflicts:
+            OPERATION_CONFLICTS.add(handler.__name__)
         return handler
 
     return register

@@ -33,6 +33,19 @@ CONTAINERS: tuple[ContainerSpec, ...] = (
     ContainerSpec("rate_limits", "/id", -1, purpose="fixed-window counters, each with its own ttl"),
     ContainerSpec("tool_policy", "/scope", purpose="global tool rules ('global') and tenant overrides ('tenant:<id>')"),
     ContainerSpec("onboarding_profiles", "/tenantId", purpose="fast-start onboarding profiles (id = profileId)"),
+    ContainerSpec(
+        "workflows",
+        "/tenantId",
+        purpose="a profile's workflow draft ('<profileId>:draft') and its immutable published versions "
+        "('<profileId>:v<N>')",
+    ),
+    ContainerSpec(
+        "workflow_executions",
+        "/tenantId",
+        90 * 24 * 60 * 60,
+        purpose="triggered workflow executions (id = executionId) and their journaled steps "
+        "('<executionId>:<seq>'), 90 days",
+    ),
     ContainerSpec("practice_connectors", "/tenantId", purpose="a tenant's connector per kind (id = kind)"),
     ContainerSpec("sessions", "/tenantId", -1, purpose="demo sessions (id = sessionId); ttl = retention"),
     ContainerSpec(
@@ -109,6 +122,8 @@ BOOKING_ORCHESTRATION_QUEUE = "booking-orchestration"
 INTEGRATION_RETRIES_QUEUE = "integration-retries"
 METRICS_EVENTS_QUEUE = "metrics-events"
 EVIDENCE_INDEX_QUEUE = "evidence-index"
+WORKFLOW_EXECUTIONS_QUEUE = "workflow-executions"
+ONBOARDING_TEST_CALLS_QUEUE = "onboarding-test-calls"
 EVIDENCE_PACKS_CONTAINER = "evidence-packs"
 PDFS_CONTAINER = "pdfs"
 
@@ -125,6 +140,8 @@ QUEUES: tuple[str, ...] = (
     INTEGRATION_RETRIES_QUEUE,
     METRICS_EVENTS_QUEUE,
     EVIDENCE_INDEX_QUEUE,
+    WORKFLOW_EXECUTIONS_QUEUE,
+    ONBOARDING_TEST_CALLS_QUEUE,
 )
 
 

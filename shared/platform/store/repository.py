@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -178,12 +179,23 @@ class Repository:
         mutate: Callable[[Document], Document | None],
         *,
         what: str = "Resource",
+        loaded: Document | None = None,
     ) -> Document:
         """Read, apply `mutate`, replace with If-Match; on a lost race read again and re-apply.
 
         `mutate` changes the document in place (or returns a new one) and must be safe to run
-        more than once. Concurrent writers therefore lose nothing.
+        more than once. Concurrent writers therefore lose nothing. `loaded` (a copy this request
+        already read, with its `_etag`) is tried first, which saves the read when nobody raced.
         """
+        if loaded is not None and loaded.get("_etag"):
+            candidate = copy.deepcopy(loaded)
+            changed = mutate(candidate)
+            candidate = candidate if changed is None else changed
+            candidate["_etag"] = loaded["_etag"]
+            try:
+                return self.replace(candidate)
+            except PreconditionFailed:
+                pass
         for attempt in range(self.max_update_attempts):
             current = self.get(item_id, partition_key, what=what)
             changed = mutate(current)
@@ -221,17 +233,30 @@ class Repository:
                 raise NotFound(f"{self.doc_type} not found") from exc
 
     def update_fields(
-        self, item_id: str, partition_key: str, fields: Document, *, what: str = "Resource"
+        self,
+        item_id: str,
+        partition_key: str,
+        fields: Document,
+        *,
+        what: str = "Resource",
+        loaded: Document | None = None,
+        precondition: Callable[[Document], None] | None = None,
     ) -> tuple[Document, Document]:
-        """Set fields with ETag retries; returns the document as it was and as it is (for audit diffs)."""
+        """Set fields with ETag retries; returns the document as it was and as it is (for audit diffs).
+
+        `precondition(current)` runs on every copy before the fields are set and may raise (e.g. a
+        Conflict when the caller's expected version is no longer the stored one); `loaded` saves a read.
+        """
         before: Document = {}
 
         def apply(doc: Document) -> None:
+            if precondition is not None:
+                precondition(doc)
             before.clear()
-            before.update(doc)
+            before.update(copy.deepcopy(doc))
             doc.update(fields)
 
-        after = self.update(item_id, partition_key, apply, what=what)
+        after = self.update(item_id, partition_key, apply, what=what, loaded=loaded)
         return before, after
 
     def delete(self, item_id: str, partition_key: str) -> bool:
