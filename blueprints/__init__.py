@@ -18,6 +18,7 @@ BLUEPRINTS: tuple[str, ...] = (
     "blueprints.scenarios",
     "blueprints.verticals",
     "blueprints.tools",
+    "blueprints.cp_tools",
     "blueprints.cp_auth",
     "blueprints.cp_tenants",
     "blueprints.cp_audit_log",
@@ -49,6 +50,7 @@ BLUEPRINTS: tuple[str, ...] = (
     "blueprints.jobs.metrics",
     "blueprints.jobs.evidence",
     "blueprints.jobs.leads",
+    "blueprints.jobs.tools",
 )
 
 
