@@ -47,8 +47,11 @@ def execute_tool(request: Request) -> Reply:
 
 
 def tools_session_grant(request: Request, session_id: str):
-    """The session the body names, proven by its key or an operator bearer (a lower role: the contract's 403)."""
-    from shared.platform.errors import Forbidden
+    """The session the body names, proven by its key or an operator bearer (a lower role: the contract's 403).
+
+    The operation documents no 404: an unknown, expired or other tenant's session is a 400 `session_not_found`.
+    """
+    from shared.platform.errors import Forbidden, NotFound
     from shared.sessions.auth import session_grant
     from shared.tools.auth import ToolForbidden
 
@@ -58,3 +61,5 @@ def tools_session_grant(request: Request, session_id: str):
         raise
     except Forbidden as exc:
         raise ToolForbidden(exc.message) from exc
+    except NotFound as exc:
+        raise BadRequest("Session not found", code="session_not_found") from exc

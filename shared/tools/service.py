@@ -177,7 +177,8 @@ def execute(body: Any, *, principal: Any, grant: Any, correlation_id: str) -> tu
     """Run (or replay) one tool execution; returns the HTTP status and body."""
     tool = content.tools().get(body.toolName)
     if tool is None:
-        raise NotFound("Unknown tool: the registry has no tool of that name (see GET /api/tools)", code="tool_not_found")
+        # The contract's error shape for this operation (it documents no 404): a 400 naming the problem.
+        raise BadRequest("Unknown tool: the registry has no tool of that name (see GET /api/tools)", code="tool_not_found")
     params = body.parameters
     if len(journal.canonical(params)) > MAX_PARAMETER_CHARS:
         raise PayloadTooLarge(f"The tool parameters exceed {MAX_PARAMETER_CHARS} characters of JSON")
