@@ -248,7 +248,7 @@ def start_outbound(principal: Any, body: Any) -> dict[str, Any]:
         "place_call",
         {"to": body.phoneNumber, "sessionId": session_id},
         idempotency_key=f"outbound:{session_id}",
-        source="outbound",
+        source="telephony",
         session_id=session_id,
         connector=connector,
     )
