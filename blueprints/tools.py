@@ -5,9 +5,9 @@ from __future__ import annotations
 import azure.functions as func
 
 from shared.catalog import service as catalog
+from shared.platform.errors import BadRequest
 from shared.platform.http.adapter import operation
 from shared.platform.http.caching import cacheable_json
-from shared.platform.errors import BadRequest
 from shared.platform.http.request import Reply, Request
 from shared.tools.auth import ToolCaller
 
@@ -42,7 +42,9 @@ def execute_tool(request: Request) -> Reply:
         grant = tools_session_grant(request, body.sessionId)
     elif request.principal is None:
         raise BadRequest("A session access key needs the sessionId it belongs to", code="session_id_required")
-    status, answer = tools.execute(body, principal=request.principal, grant=grant, correlation_id=request.correlation_id)
+    status, answer = tools.execute(
+        body, principal=request.principal, grant=grant, correlation_id=request.correlation_id
+    )
     return Reply(answer, status=status)
 
 

@@ -382,7 +382,8 @@ def skip_reminder(outcome: Mapping[str, Any] | None, *, now: str) -> tuple[dict[
     """
     if not outcome or outcome.get("reminderStatus") != "queued":
         raise InvalidTransition(
-            "cannot skip the reminder: the booking has no pending reminder", action="skip_reminder",
+            "cannot skip the reminder: the booking has no pending reminder",
+            action="skip_reminder",
             from_status=(outcome or {}).get("status"),
         )
     result = {key: copy.deepcopy(value) for key, value in outcome.items() if key in OUTCOME_FIELDS}

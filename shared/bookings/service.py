@@ -428,9 +428,7 @@ def skip_reminder(principal: Any, session_id: str) -> dict[str, Any]:
     try:
         machine.skip_reminder(doc.get("bookingOutcome"), now=now)
     except machine.InvalidTransition as exc:
-        raise BadRequest(
-            "The booking has no pending reminder to skip", code="no_pending_reminder"
-        ) from exc
+        raise BadRequest("The booking has no pending reminder to skip", code="no_pending_reminder") from exc
 
     def apply(current: Document) -> None:
         before = current.get("bookingOutcome")
@@ -447,7 +445,13 @@ def skip_reminder(principal: Any, session_id: str) -> dict[str, Any]:
     if due:
         entry["note"] = f"reminder due {due} skipped"
     ledger.create(
-        {"id": uuid.uuid4().hex, "sessionId": session_id, "tenantId": tenant_id, "actor": f"user:{principal.user_id}", **entry}
+        {
+            "id": uuid.uuid4().hex,
+            "sessionId": session_id,
+            "tenantId": tenant_id,
+            "actor": f"user:{principal.user_id}",
+            **entry,
+        }
     )
     if orchestrated(before):
         queues.enqueue(

@@ -310,7 +310,11 @@ def desk_list(tenant_id: str, page: int, limit: int) -> dict[str, Any]:
     docs = aggregate.query(
         tenant_id, "SELECT * FROM c WHERE c.tenantId = @tenantId ORDER BY c.createdAt DESC", {}, limit=wanted
     )
-    return {"success": True, "sessions": [session_view(doc) for doc in docs[(page - 1) * limit : wanted]], "count": total}
+    return {
+        "success": True,
+        "sessions": [session_view(doc) for doc in docs[(page - 1) * limit : wanted]],
+        "count": total,
+    }
 
 
 def desk_cost(doc: Document) -> dict[str, Any]:

@@ -277,8 +277,10 @@ def book_sales_demo(ctx: ToolContext) -> Outcome:
         "subject": "Tellgence demo",
         "start": clock.iso(start),
         "end": clock.iso(start + timedelta(minutes=minutes)),
-        "attendees": [{"email": p["contactEmail"]}]
-        + [{"email": a} for a in p.get("attendees") or [] if isinstance(a, str)][:19],
+        "attendees": [
+            {"email": p["contactEmail"]},
+            *[{"email": a} for a in p.get("attendees") or [] if isinstance(a, str)][:19],
+        ],
     }
     if p.get("agenda"):
         event["body"] = str(p["agenda"])[:4000]
@@ -364,7 +366,11 @@ def check_availability(ctx: ToolContext) -> Outcome:
     p = ctx.params
     try:
         start = clock.parse_iso(p["dateFrom"] if "T" in p["dateFrom"] else p["dateFrom"] + "T00:00:00Z")
-        end = clock.parse_iso(p["dateTo"] if "T" in p["dateTo"] else p["dateTo"] + "T23:59:59Z") if p.get("dateTo") else start + timedelta(days=7)
+        end = (
+            clock.parse_iso(p["dateTo"] if "T" in p["dateTo"] else p["dateTo"] + "T23:59:59Z")
+            if p.get("dateTo")
+            else start + timedelta(days=7)
+        )
     except ValueError:
         return _failed("dateFrom and dateTo must be ISO 8601 dates", "rejected")
     now = clock.utc_now()
@@ -405,7 +411,9 @@ def search_knowledge_base(ctx: ToolContext) -> Outcome:
             hits.append((score, {"source": f"tool:{tool_id}", "title": tool.get("description", "")[:200]}))
     hits.sort(key=lambda item: -item[0])
     citations = [hit for _, hit in hits[: max(1, min(limit, 10))]]
-    return Outcome(True, {"citations": citations, "count": len(citations), "collection": ctx.params.get("collection") or "catalog"})
+    return Outcome(
+        True, {"citations": citations, "count": len(citations), "collection": ctx.params.get("collection") or "catalog"}
+    )
 
 
 def check_matter_conflicts(ctx: ToolContext) -> Outcome:
@@ -424,8 +432,12 @@ def check_matter_conflicts(ctx: ToolContext) -> Outcome:
         their_client = _norm(params.get("prospectiveClientName", ""))
         their_adverse = {_norm(a) for a in params.get("adverseParties") or [] if isinstance(a, str)}
         if client in their_adverse or their_client in adverse:
-            conflicts.append({"matterId": reference("MAT", record["id"]), "client": params.get("prospectiveClientName")})
-    return Outcome(True, {"conflictFound": bool(conflicts), "conflicts": conflicts[:10], "mattersChecked": len(matters)})
+            conflicts.append(
+                {"matterId": reference("MAT", record["id"]), "client": params.get("prospectiveClientName")}
+            )
+    return Outcome(
+        True, {"conflictFound": bool(conflicts), "conflicts": conflicts[:10], "mattersChecked": len(matters)}
+    )
 
 
 def cpap_adherence_check(ctx: ToolContext) -> Outcome:
@@ -549,7 +561,10 @@ IMPLEMENTATIONS: dict[str, tuple[str, Callable[[ToolContext], Outcome]]] = {
             found_as="coverage",
         ),
     ),
-    "request_prescription_refill": ("record", record_tool("RX", "refillRequestId", "Refill request sent to the clinician")),
+    "request_prescription_refill": (
+        "record",
+        record_tool("RX", "refillRequestId", "Refill request sent to the clinician"),
+    ),
     "cpap_adherence_check": ("compute", cpap_adherence_check),
     "order_dme_supplies": ("record", record_tool("DME", "orderId", "Supply order placed")),
     "dental_recall_booking": ("booking", book_slot),

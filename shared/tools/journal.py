@@ -69,7 +69,9 @@ def canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def default_key(tool_id: str, tenant_id: str, session_id: str | None, params: Mapping[str, Any], business: str | None) -> str:
+def default_key(
+    tool_id: str, tenant_id: str, session_id: str | None, params: Mapping[str, Any], business: str | None
+) -> str:
     """sha256 of tool + tenant + session + canonical parameters (+ the caller's business key)."""
     material = canonical({"tool": tool_id, "tenant": tenant_id, "session": session_id or "", "params": params})
     if business:

@@ -98,9 +98,16 @@ def answer(doc: Document, correlation_id: str, *, replay: bool) -> tuple[int, di
         return 202, {
             "success": True,
             "status": "pending_approval",
-            "message": "The tool needs an operator's approval; it runs once an operator approves it on the exceptions desk",
+            "message": (
+                "The tool needs an operator's approval; it runs once an operator approves it on the exceptions desk"
+            ),
             **common,
-            "result": {"approvalQueued": True, "approvalId": approval["id"], "queue": APPROVAL_QUEUE_NAME, "deduped": replay},
+            "result": {
+                "approvalQueued": True,
+                "approvalId": approval["id"],
+                "queue": APPROVAL_QUEUE_NAME,
+                "deduped": replay,
+            },
             "runtime": _runtime(doc, "pending_approval", correlation_id),
         }
     ok = status == "succeeded"
@@ -178,7 +185,9 @@ def execute(body: Any, *, principal: Any, grant: Any, correlation_id: str) -> tu
     tool = content.tools().get(body.toolName)
     if tool is None:
         # The contract's error shape for this operation (it documents no 404): a 400 naming the problem.
-        raise BadRequest("Unknown tool: the registry has no tool of that name (see GET /api/tools)", code="tool_not_found")
+        raise BadRequest(
+            "Unknown tool: the registry has no tool of that name (see GET /api/tools)", code="tool_not_found"
+        )
     params = body.parameters
     if len(journal.canonical(params)) > MAX_PARAMETER_CHARS:
         raise PayloadTooLarge(f"The tool parameters exceed {MAX_PARAMETER_CHARS} characters of JSON")
@@ -209,7 +218,9 @@ def execute(body: Any, *, principal: Any, grant: Any, correlation_id: str) -> tu
     if tool.get("requiresApproval"):
         return _request_approval(tool, tenant_id, session, session_id, params, key, caller, body.callId, correlation_id)
 
-    fresh = _new_item(tool, tenant_id, session, session_id, params, key, caller=caller, call_id=body.callId, status="running")
+    fresh = _new_item(
+        tool, tenant_id, session, session_id, params, key, caller=caller, call_id=body.callId, status="running"
+    )
     item, mine = journal.claim(fresh)
     if not mine:
         item = _settle(item, fresh)
@@ -222,7 +233,9 @@ def execute(body: Any, *, principal: Any, grant: Any, correlation_id: str) -> tu
 
 
 def _denied(tool, tenant_id, session, session_id, params, key, caller, call_id, reason, correlation_id):
-    fresh = _new_item(tool, tenant_id, session, session_id, params, key, caller=caller, call_id=call_id, status="denied")
+    fresh = _new_item(
+        tool, tenant_id, session, session_id, params, key, caller=caller, call_id=call_id, status="denied"
+    )
     fresh.update(finishedAt=fresh["startedAt"], latencyMs=0, error=reason, errorClass="policy_denied")
     item, mine = journal.claim(fresh)
     if not mine and item.get("status") == "running" and not journal.lease_expired(item):
@@ -303,7 +316,9 @@ def _attempt(ctx: ToolContext) -> Outcome:
     try:
         return implementation(ctx)
     except ServiceError as exc:
-        return Outcome(False, None, exc.message, "store_unavailable" if exc.status >= 500 else "rejected", exc.status >= 500)
+        return Outcome(
+            False, None, exc.message, "store_unavailable" if exc.status >= 500 else "rejected", exc.status >= 500
+        )
     except Exception:
         logger.exception("tool %s (%s) raised", ctx.tool["id"], kind)
         return Outcome(False, None, "The tool failed unexpectedly", "internal_error", False)
@@ -358,7 +373,9 @@ def run(
         for name in ("error", "errorClass", "retryable"):
             finished.pop(name, None)
     else:
-        finished.update(error=outcome.error or "The tool failed", errorClass=outcome.error_class, retryable=outcome.retryable)
+        finished.update(
+            error=outcome.error or "The tool failed", errorClass=outcome.error_class, retryable=outcome.retryable
+        )
     stored = journal.save(finished)
     _after(stored, outcome, session)
     return stored
@@ -404,7 +421,9 @@ def _open_failure(item: Document, loaded: Document | None) -> None:
         category="tool",
         error_type=FAILURE_ERROR_TYPE,
         title=f"{item['toolName']} failed",
-        message=f"{item.get('error') or 'The tool failed'} (execution {item['id']}, {item.get('attempts', 1)} attempt(s))",
+        message=(
+            f"{item.get('error') or 'The tool failed'} (execution {item['id']}, {item.get('attempts', 1)} attempt(s))"
+        ),
         suggested_actions=("assign_escalate", "mark_resolved"),
         exception_id="exc-" + item["id"].removeprefix("tx-"),
         session=loaded,

@@ -7,7 +7,6 @@ from typing import Any
 
 from tests.support.sessions import finalize_payload, key_headers, start_session
 
-
 # The tools the demo call runs (the journal is what evidence packs show).
 DEMO_TOOLS = (
     ("lookup_policy", {"policyNumber": "HM-AU-4417209", "lastName": "Smith"}),

@@ -14,7 +14,6 @@ from pytest_httpserver import HTTPServer
 
 from tests.conftest import TEST_ENVIRONMENT, reset_clients
 from tests.support.identity import new_tenant_id
-from tests.support.sessions import key_headers
 
 SECRET = TEST_ENVIRONMENT["TELEPHONY_WEBHOOK_SECRET"]
 SID = "AC" + "a1" * 16
@@ -28,7 +27,10 @@ def signed(body: bytes) -> dict[str, str]:
 
 def post_form(client, fields: dict, query: str = "", signature: dict | None = None):
     body = urlencode(fields).encode()
-    headers = {"Content-Type": "application/x-www-form-urlencoded", **(signature if signature is not None else signed(body))}
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        **(signature if signature is not None else signed(body)),
+    }
     return client.post(HOOK + query, content=body, headers=headers)
 
 
@@ -74,7 +76,9 @@ def connect_twilio(client, admin, server: HTTPServer):
     assert response.status_code == 200, response.text
 
 
-def test_outbound_calls_reach_twilio_as_documented_and_status_callbacks_build_the_log(client, tokens, loopback, provider):
+def test_outbound_calls_reach_twilio_as_documented_and_status_callbacks_build_the_log(
+    client, tokens, loopback, provider
+):
     tenant = new_tenant_id("tel")
     connect_twilio(client, tokens.headers(tenant, "admin"), provider)
     operator = tokens.headers(tenant, "operator")
@@ -85,12 +89,14 @@ def test_outbound_calls_reach_twilio_as_documented_and_status_callbacks_build_th
         headers={"Authorization": "Basic " + base64.b64encode(f"{SID}:{TOKEN}".encode()).decode()},
     ).respond_with_json({"sid": call_sid, "status": "queued"}, status=201)
     started = client.post(
-        "/api/cp/sessions/outbound", json={"phoneNumber": "+14155551212", "scenarioId": "insurance-fnol"}, headers=operator
+        "/api/cp/sessions/outbound",
+        json={"phoneNumber": "+14155551212", "scenarioId": "insurance-fnol"},
+        headers=operator,
     )
     assert started.status_code == 200, started.text
     session_id = started.json()["sessionId"]
     provider.check_assertions()
-    (request, _), = provider.log
+    ((request, _),) = provider.log
     form = parse_qs(request.get_data(as_text=True))
     assert form["To"] == ["+14155551212"] and form["From"] == ["+15005550006"]
     assert form["Url"] == [provider.url_for("/twiml/agent")]
@@ -99,17 +105,36 @@ def test_outbound_calls_reach_twilio_as_documented_and_status_callbacks_build_th
 
     base = {"CallSid": call_sid, "AccountSid": SID, "Direction": "outbound-api", "To": "+14155551212"}
     ringing = {**base, "CallStatus": "ringing", "Timestamp": "Tue, 01 Dec 2026 10:00:01 +0000", "SequenceNumber": "1"}
-    answered = {**base, "CallStatus": "in-progress", "Timestamp": "Tue, 01 Dec 2026 10:00:05 +0000", "SequenceNumber": "2"}
-    completed = {**base, "CallStatus": "completed", "Timestamp": "Tue, 01 Dec 2026 10:03:00 +0000", "SequenceNumber": "3", "CallDuration": "175"}
+    answered = {
+        **base,
+        "CallStatus": "in-progress",
+        "Timestamp": "Tue, 01 Dec 2026 10:00:05 +0000",
+        "SequenceNumber": "2",
+    }
+    completed = {
+        **base,
+        "CallStatus": "completed",
+        "Timestamp": "Tue, 01 Dec 2026 10:03:00 +0000",
+        "SequenceNumber": "3",
+        "CallDuration": "175",
+    }
     for fields in (completed, ringing, answered):  # out of order on purpose
         assert post_form(client, fields).status_code == 200
     replay = post_form(client, ringing)
     assert replay.status_code == 200 and replay.json() == {"success": True, "applied": 0, "duplicates": 1}
     log = client.get(f"/api/sessions/{session_id}/channel-events", headers=operator).json()
     provider_events = [(e["type"], e["status"]) for e in log["events"] if e["type"] != "outbound_initiated"]
-    assert provider_events == [("call_status", "ringing"), ("call_status", "in-progress"), ("call_completed", "completed")]
+    assert provider_events == [
+        ("call_status", "ringing"),
+        ("call_status", "in-progress"),
+        ("call_completed", "completed"),
+    ]
     kinds = [e["type"] for e in log["events"]]
-    assert kinds.count("call_status") == 2 and kinds.count("call_completed") == 1 and kinds.count("outbound_initiated") == 1
+    assert (
+        kinds.count("call_status") == 2
+        and kinds.count("call_completed") == 1
+        and kinds.count("outbound_initiated") == 1
+    )
     stamps = [e["timestamp"] for e in log["events"] if e["type"] != "outbound_initiated"]
     assert stamps == sorted(stamps)
 
@@ -191,4 +216,6 @@ def test_outbound_without_a_connector_or_with_a_failing_provider_is_never_a_succ
     log = client.get(f"/api/sessions/{session_id}/channel-events", headers=operator).json()["events"]
     assert [e["type"] for e in log] == ["provider_error"]
     desk = client.get("/api/cp/sessions/exceptions", headers=operator).json()["exceptions"]
-    assert [(e["sessionId"], e["errorType"], e["status"]) for e in desk] == [(session_id, "outbound_call_failed", "open")]
+    assert [(e["sessionId"], e["errorType"], e["status"]) for e in desk] == [
+        (session_id, "outbound_call_failed", "open")
+    ]

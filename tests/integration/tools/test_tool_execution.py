@@ -32,7 +32,7 @@ def operator_session(client, tokens, prefix="tool"):
 
 
 def test_a_demo_call_runs_tools_that_show_in_the_desk_the_results_and_the_evidence_pack(client, tokens, devhost):
-    tenant, operator, session = operator_session(client, tokens)
+    _tenant, operator, session = operator_session(client, tokens)
     created = execute(client, session, "create_fnol_claim", CLAIM)
     assert created.status_code == 200, created.text
     body = created.json()
@@ -63,7 +63,10 @@ def test_a_demo_call_runs_tools_that_show_in_the_desk_the_results_and_the_eviden
     assert viewed["toolsUsed"] == ["create_fnol_claim", "check_claim_status"]
     pack = client.get(f"/api/sessions/{session['sessionId']}/evidence-packs", headers=key_headers(session)).json()
     calls = pack["bundle"]["toolCalls"]
-    assert [(c["tool"], c["status"]) for c in calls] == [("create_fnol_claim", "success"), ("check_claim_status", "success")]
+    assert [(c["tool"], c["status"]) for c in calls] == [
+        ("create_fnol_claim", "success"),
+        ("check_claim_status", "success"),
+    ]
     assert calls[0]["outputsPreview"]["claimNumber"] == claim
     devhost.drain_queues()
     feed = client.get("/api/cp/metrics/sessions/events", headers=operator).json()
@@ -72,8 +75,12 @@ def test_a_demo_call_runs_tools_that_show_in_the_desk_the_results_and_the_eviden
 
 def test_a_repeat_returns_the_first_result_without_running_again(client, tokens):
     _, _, session = operator_session(client, tokens)
-    first = execute(client, session, "create_crm_lead", {"contactName": "Dana", "interest": "demo", "source": "web_demo"})
-    again = execute(client, session, "create_crm_lead", {"contactName": "Dana", "interest": "demo", "source": "web_demo"})
+    first = execute(
+        client, session, "create_crm_lead", {"contactName": "Dana", "interest": "demo", "source": "web_demo"}
+    )
+    again = execute(
+        client, session, "create_crm_lead", {"contactName": "Dana", "interest": "demo", "source": "web_demo"}
+    )
     assert first.json()["executionId"] == again.json()["executionId"]
     assert again.json()["idempotentReplay"] is True and again.json()["result"] == first.json()["result"]
     records = demo_store.session_records(session["accessKey"].rsplit(".", 1)[1], session["sessionId"])
@@ -110,7 +117,7 @@ def test_twenty_concurrent_identical_executions_run_once(devhost, tokens):
 
 
 def test_a_blocked_tool_is_refused_with_the_reason_and_journaled(client, tokens):
-    tenant, operator, session = operator_session(client, tokens)
+    _tenant, operator, session = operator_session(client, tokens)
     refused = execute(client, session, "process_card_payment", {"referenceId": "INV-1", "amount": 10})
     assert refused.status_code == 403
     body = refused.json()
@@ -136,8 +143,13 @@ def test_an_opt_in_tool_runs_once_the_tenant_enables_it(client, tokens):
 
 
 def test_a_tool_needing_approval_waits_for_an_operator_on_the_desk(client, tokens, devhost):
-    tenant, operator, session = operator_session(client, tokens)
-    params = {"policyNumber": "HM-AU-4417209", "changeType": "add_driver", "effectiveDate": "2027-01-01", "details": "Add Sam"}
+    _tenant, operator, session = operator_session(client, tokens)
+    params = {
+        "policyNumber": "HM-AU-4417209",
+        "changeType": "add_driver",
+        "effectiveDate": "2027-01-01",
+        "details": "Add Sam",
+    }
     pending = execute(client, session, "request_policy_change", params)
     assert pending.status_code == 202, pending.text
     approval = pending.json()["result"]["approvalId"]
@@ -180,7 +192,11 @@ def test_bad_input_is_refused_before_anything_runs(client, tokens):
     # An operator may skip validation.
     ran = client.post(
         "/api/tools/execute",
-        json={"toolName": "log_call_summary", "parameters": {"summary": "s", "disposition": "x", "extra": 1}, "skipValidation": True},
+        json={
+            "toolName": "log_call_summary",
+            "parameters": {"summary": "s", "disposition": "x", "extra": 1},
+            "skipValidation": True,
+        },
         headers=operator,
     )
     assert ran.status_code == 200 and ran.json()["success"], ran.text
@@ -189,7 +205,13 @@ def test_bad_input_is_refused_before_anything_runs(client, tokens):
 
 def test_a_connector_tool_says_when_no_connector_is_configured(client, tokens):
     _, _, session = operator_session(client, tokens)
-    params = {"fullName": "Ana Ruiz", "dateOfBirth": "1990-04-02", "phone": "+15551234567", "reasonForVisit": "checkup", "isNewPatient": True}
+    params = {
+        "fullName": "Ana Ruiz",
+        "dateOfBirth": "1990-04-02",
+        "phone": "+15551234567",
+        "reasonForVisit": "checkup",
+        "isNewPatient": True,
+    }
     answer = execute(client, session, "create_patient_intake", params)
     assert answer.status_code == 200 and answer.json()["success"] is False
     assert "No ehr connector is configured" in answer.json()["error"]
@@ -201,29 +223,46 @@ def test_a_booking_tool_starts_the_booking_lifecycle_and_the_desk_drives_it(clie
     day = (datetime.now(UTC) + timedelta(days=3)).strftime("%Y-%m-%d")
     slots = execute(client, session, "check_availability", {"serviceType": "inspection", "dateFrom": day}).json()
     slot = slots["result"]["slots"][0]["slotId"]
-    booked = execute(client, session, "schedule_appointment", {"slotId": slot, "serviceType": "inspection", "attendeeName": "Dana"})
+    booked = execute(
+        client, session, "schedule_appointment", {"slotId": slot, "serviceType": "inspection", "attendeeName": "Dana"}
+    )
     assert booked.status_code == 200 and booked.json()["result"]["status"] == "confirmed", booked.text
     sid = session["sessionId"]
     evidence = client.get(f"/api/cp/sessions/{sid}/booking-workflow/evidence", headers=operator).json()
     assert [entry["eventType"] for entry in evidence["ledger"]] == ["select_slot", "confirm"]
     assert evidence["bookingOutcome"]["reminderStatus"] == "queued"
-    signal = client.post(f"/api/cp/sessions/{sid}/booking-workflow/signal", json={"signal": "skipReminder"}, headers=operator)
+    signal = client.post(
+        f"/api/cp/sessions/{sid}/booking-workflow/signal", json={"signal": "skipReminder"}, headers=operator
+    )
     assert signal.status_code == 200 and signal.json()["workflowId"] == f"booking-{sid}", signal.text
-    again = client.post(f"/api/cp/sessions/{sid}/booking-workflow/signal", json={"signal": "skipReminder"}, headers=operator)
+    again = client.post(
+        f"/api/cp/sessions/{sid}/booking-workflow/signal", json={"signal": "skipReminder"}, headers=operator
+    )
     assert again.status_code == 400 and again.json()["error"] == "no_pending_reminder"
-    moved = client.patch(f"/api/cp/sessions/{sid}/booking-lifecycle", json={"status": "cancelled", "notes": "caller asked"}, headers=operator)
+    moved = client.patch(
+        f"/api/cp/sessions/{sid}/booking-lifecycle",
+        json={"status": "cancelled", "notes": "caller asked"},
+        headers=operator,
+    )
     assert moved.status_code == 200, moved.text
     evidence = client.get(f"/api/cp/sessions/{sid}/booking-workflow/evidence", headers=operator).json()
     assert [entry["eventType"] for entry in evidence["ledger"]] == ["select_slot", "confirm", "skip_reminder", "cancel"]
     assert evidence["bookingOutcome"]["status"] == "cancelled"
-    illegal = client.patch(f"/api/cp/sessions/{sid}/booking-lifecycle", json={"status": "no_show_followup"}, headers=operator)
+    illegal = client.patch(
+        f"/api/cp/sessions/{sid}/booking-lifecycle", json={"status": "no_show_followup"}, headers=operator
+    )
     assert illegal.status_code == 400
     viewer = tokens.headers(tenant, "viewer")
-    assert client.patch(f"/api/cp/sessions/{sid}/booking-lifecycle", json={"status": "cancelled"}, headers=viewer).status_code == 403
+    assert (
+        client.patch(
+            f"/api/cp/sessions/{sid}/booking-lifecycle", json={"status": "cancelled"}, headers=viewer
+        ).status_code
+        == 403
+    )
 
 
 def test_the_session_desk_lists_reads_and_prices_the_tenants_sessions(client, tokens):
-    tenant, operator, first = operator_session(client, tokens, "desk")
+    _tenant, operator, first = operator_session(client, tokens, "desk")
     second = start_session(client, headers=operator)
     listed = client.get("/api/cp/sessions?page=1&limit=1", headers=operator).json()
     assert listed["count"] == 2 and [s["id"] for s in listed["sessions"]] == [second["sessionId"]]
