@@ -1,4 +1,4 @@
-"""Sessions CP: the exceptions desk and integration retries (the session desk's other operations join this tag).
+"""Sessions CP: the session desk, bookings by operators, outbound calls, the exceptions desk and integration retries.
 
 `GET api/cp/sessions/exceptions` and `GET api/cp/sessions/exceptions/{id}` share their shape with
 `api/cp/sessions/{id}` and `api/cp/sessions/{id}/cost|pdf|tool-executions`: every route of this tag
