@@ -18,6 +18,7 @@ BLUEPRINTS: tuple[str, ...] = (
     "blueprints.scenarios",
     "blueprints.verticals",
     "blueprints.tools",
+    "blueprints.cp_tools",
     "blueprints.cp_auth",
     "blueprints.cp_tenants",
     "blueprints.cp_audit_log",
@@ -51,6 +52,7 @@ BLUEPRINTS: tuple[str, ...] = (
     "blueprints.jobs.evidence",
     "blueprints.jobs.leads",
     "blueprints.jobs.workflows",
+    "blueprints.jobs.tools",
 )
 
 

@@ -264,6 +264,11 @@ var optionalSettingNames = [
   'CONNECTOR_TIMEOUT_SECONDS'
   'INTEGRATION_RETRY_MAX_ATTEMPTS' // attempts per retry request before the message is poisoned
   'INTEGRATION_RETRY_BASE_DELAY_SECONDS' // first back-off delay of an integration retry, doubled per attempt
+  'TOOL_RETRY_MAX_ATTEMPTS' // attempts of one tool execution on retryable failures
+  'TOOL_RETRY_BASE_DELAY_SECONDS' // first back-off delay of a tool retry, doubled per attempt
+  'TOOL_EXECUTION_DEADLINE_SECONDS' // time budget of all attempts of one tool execution
+  'TOOL_JOURNAL_RETENTION_DAYS' // how long tool journal items are kept while tool_execution_persistence is on
+  'TELEPHONY_INBOUND_NUMBERS' // the inbound number directory: +E164=tenantId[/scenarioSlug],...
   'REALTIME_SESSION_TIER'
   'REALTIME_REASONING_EFFORT'
   'REALTIME_CREDENTIAL_TTL_SECONDS'

@@ -21,6 +21,8 @@ SUBSCRIPTIONS: tuple[tuple[str, str], ...] = (
     ("exception.opened", "shared.metrics.service:on_exception_changed"),
     ("exception.resolved", "shared.metrics.service:on_exception_changed"),
     ("realtime.stats", "shared.metrics.service:on_realtime_stats"),
+    ("tool.executed", "shared.metrics.service:on_tool_executed"),
+    ("exception.resolved", "shared.tools.service:on_exception_resolved"),
 )
 
 

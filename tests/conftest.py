@@ -48,6 +48,12 @@ TEST_ENVIRONMENT = {
     # Integration retries back off without waiting in tests (one test sets a real delay).
     "INTEGRATION_RETRY_BASE_DELAY_SECONDS": "0",
     "INTEGRATION_RETRY_MAX_ATTEMPTS": "3",
+    # Tool retries back off briefly in tests; telephony events are signed with a fixed test secret and
+    # one inbound number belongs to the telephony tests' tenant.
+    "TOOL_RETRY_BASE_DELAY_SECONDS": "0.01",
+    "TOOL_RETRY_MAX_ATTEMPTS": "3",
+    "TELEPHONY_WEBHOOK_SECRET": "telephony-test-secret-0123456789",
+    "TELEPHONY_INBOUND_NUMBERS": "+15550009999=tel-inbound/insurance-fnol",
     # The run's own evidence signing key is set by the emulators fixture (never the developer's .local key).
     "EVIDENCE_SIGNING_KEY": "",
     "EVIDENCE_RETIRED_PUBLIC_KEYS": "",

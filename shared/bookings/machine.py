@@ -372,3 +372,23 @@ def apply(
     if reference_id:
         entry["referenceId"] = reference_id
     return result, entry
+
+
+def skip_reminder(outcome: Mapping[str, Any] | None, *, now: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Withdraw a confirmed booking's pending reminder (the skipReminder signal); the status stays.
+
+    Returns (the new bookingOutcome, the ledger entry). Raises InvalidTransition when there is no
+    pending reminder to skip. Not one of ACTIONS: it is a signal of the booking workflow, not a move.
+    """
+    if not outcome or outcome.get("reminderStatus") != "queued":
+        raise InvalidTransition(
+            "cannot skip the reminder: the booking has no pending reminder",
+            action="skip_reminder",
+            from_status=(outcome or {}).get("status"),
+        )
+    result = {key: copy.deepcopy(value) for key, value in outcome.items() if key in OUTCOME_FIELDS}
+    _withdraw_reminder(result)
+    result["updatedAt"] = now
+    status = result.get("status")
+    entry = {"action": "skip_reminder", "fromStatus": status, "toStatus": status, "at": now}
+    return result, entry

@@ -48,3 +48,20 @@ class RecoveryMessage(BaseModel):
 
     sessionId: Id
     tenantId: Id
+
+
+class OperatorLifecycleBody(BaseModel):
+    """An operator moves a booking: the target status (or the machine action), with notes for the ledger."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    status: str = Field(min_length=1, max_length=40, pattern=r"^[a-z_]+$")
+    notes: str | None = Field(default=None, max_length=1000)
+
+
+class WorkflowSignalBody(BaseModel):
+    """A signal to the booking's workflow."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    signal: Literal["skipReminder"]

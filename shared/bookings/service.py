@@ -11,7 +11,7 @@ from typing import Any
 from shared.bookings import machine
 from shared.bookings.repository import BookingLedgerRepository, ReminderRepository
 from shared.platform import clock, events
-from shared.platform.errors import Conflict
+from shared.platform.errors import BadRequest, Conflict, NotFound
 from shared.platform.store import queues
 from shared.platform.store.registry import (
     BOOKING_ORCHESTRATION_QUEUE,
@@ -281,3 +281,227 @@ def open_exception(
         suggested_actions=("request_callback", "assign_escalate", "mark_resolved"),
         session=session,
     )
+
+
+# --- bookings started by tools, the operators' desk and the workflow signal ---------------------------------
+
+# Statuses from which a tool's booked slot opens a new booking (slot selected, then confirmed).
+OPENABLE = frozenset({None, "captured", "awaiting_qualification", "availability_found", "slot_selected", "cancelled"})
+
+
+def book(
+    session_id: str,
+    tenant_id: str,
+    *,
+    scheduled_for: str,
+    selected_suggestion_id: str,
+    reference_id: str,
+    actor: str,
+    note: str | None = None,
+    loaded: Document | None = None,
+) -> Document:
+    """A slot was booked for the session (a tool run): open its booking at the slot and confirm it.
+
+    A session without a booking (or a cancelled one, or one still looking for a slot) gets
+    `slot_selected` at that time (a ledger entry `select_slot`), then `confirm` through the machine (its
+    ledger entry, reminder or orchestrator hand-over). A booking waiting for a new time
+    (reschedule_requested, exception, pending_approval) is confirmed at the slot directly; a confirmed
+    booking is refused (400): moving it is a reschedule.
+    """
+    now = clock.now_iso()
+    opened: list[dict[str, Any]] = []
+
+    def select(doc: Document) -> None:
+        outcome = doc.get("bookingOutcome") if isinstance(doc.get("bookingOutcome"), dict) else None
+        status = (outcome or {}).get("status")
+        opened.clear()
+        if status not in OPENABLE:
+            if machine.can_apply(status, "confirm"):
+                return
+            raise machine.InvalidTransition(
+                f"cannot book a slot: the session's booking is {status}; reschedule or cancel it first",
+                action="confirm",
+                from_status=status,
+            )
+        doc["bookingOutcome"] = {
+            "status": "slot_selected",
+            "scheduledFor": scheduled_for,
+            "selectedSuggestionId": selected_suggestion_id,
+            "updatedAt": now,
+        }
+        opened.append({"action": "select_slot", "fromStatus": status, "toStatus": "slot_selected", "at": now})
+
+    doc = aggregate.update(tenant_id, session_id, select, loaded=loaded)
+    if opened:
+        entry = {**opened[0], "referenceId": reference_id}
+        if note:
+            entry["note"] = note
+        ledger.create({"id": uuid.uuid4().hex, "sessionId": session_id, "tenantId": tenant_id, "actor": actor, **entry})
+    return transition(
+        session_id,
+        tenant_id,
+        "confirm",
+        actor=actor,
+        scheduled_for=scheduled_for,
+        selected_suggestion_id=selected_suggestion_id,
+        reference_id=reference_id,
+        note=note,
+        loaded=doc,
+    )
+
+
+def reschedule(
+    session_id: str,
+    tenant_id: str,
+    *,
+    scheduled_for: str,
+    selected_suggestion_id: str,
+    actor: str,
+    note: str | None = None,
+    loaded: Document | None = None,
+) -> Document:
+    """Move a confirmed booking to a new time: request_reschedule, then confirm at the new slot."""
+    status = ((loaded or {}).get("bookingOutcome") or {}).get("status") if loaded else None
+    doc = loaded
+    if status != "reschedule_requested":
+        doc = transition(session_id, tenant_id, "request_reschedule", actor=actor, note=note, loaded=loaded)
+    return transition(
+        session_id,
+        tenant_id,
+        "confirm",
+        actor=actor,
+        scheduled_for=scheduled_for,
+        selected_suggestion_id=selected_suggestion_id,
+        note=note,
+        loaded=doc,
+    )
+
+
+def action_for_status(current: str | None, wanted: str) -> str:
+    """The machine action an operator means by a target `status` (an action name is taken as it is).
+
+    400 naming the allowed targets when no transition of the current status leads there.
+    """
+    if wanted in machine.ACTIONS:
+        return wanted
+    if wanted not in machine.STATUSES:
+        raise machine.InvalidTransition(
+            f"unknown booking status {wanted!r}: expected one of {', '.join(machine.STATUSES)} "
+            f"or an action ({', '.join(machine.ACTIONS)})"
+        )
+    if current is None:
+        raise machine.InvalidTransition("cannot change a booking: this session has no booking yet")
+    moves = [a for a in machine.allowed_actions(current) if machine.TRANSITIONS[(current, a)] == wanted]
+    # Reminder bookkeeping keeps a booking confirmed; a status change means the move itself.
+    moves = [a for a in moves if a not in ("send_reminder", "mark_reminder_failed")] or moves
+    if not moves:
+        reachable = sorted({machine.TRANSITIONS[(current, a)] for a in machine.allowed_actions(current)})
+        raise machine.InvalidTransition(
+            f"cannot move a booking from {current} to {wanted}: from {current} it can become "
+            + (", ".join(reachable) if reachable else "nothing (it is final)"),
+            from_status=current,
+        )
+    return moves[0]
+
+
+def operator_transition(principal: Any, session_id: str, status: str, notes: str | None) -> Document:
+    """PATCH /api/cp/sessions/{id}/booking-lifecycle: an operator moves the booking (same machine and ledger)."""
+    doc = aggregate.read_live(principal.tenant_id, session_id)
+    current = (doc.get("bookingOutcome") or {}).get("status") if isinstance(doc.get("bookingOutcome"), dict) else None
+    action = action_for_status(current, status)
+    return transition(
+        session_id, principal.tenant_id, action, actor=f"user:{principal.user_id}", note=notes, loaded=doc
+    )
+
+
+def skip_reminder(principal: Any, session_id: str) -> dict[str, Any]:
+    """The skipReminder signal: the booking's pending reminder is withdrawn and the skip is in the ledger.
+
+    A timer reminder's document is marked skipped (the timer sends only scheduled ones, and a reminder
+    already queued is stale once the outcome no longer names its time); an orchestrated booking's
+    workflow is told through the `booking-orchestration` queue. No pending reminder → 400.
+    """
+    tenant_id = principal.tenant_id
+    doc = aggregate.read_live(tenant_id, session_id)
+    now = clock.now_iso()
+    skipped: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    try:
+        machine.skip_reminder(doc.get("bookingOutcome"), now=now)
+    except machine.InvalidTransition as exc:
+        raise BadRequest("The booking has no pending reminder to skip", code="no_pending_reminder") from exc
+
+    def apply(current: Document) -> None:
+        before = current.get("bookingOutcome")
+        outcome, entry = machine.skip_reminder(before, now=now)
+        skipped[:] = [(before, entry)]
+        current["bookingOutcome"] = outcome
+
+    try:
+        stored = aggregate.update(tenant_id, session_id, apply, loaded=doc)
+    except machine.InvalidTransition as exc:  # another request skipped or sent it meanwhile
+        raise BadRequest("The booking has no pending reminder to skip", code="no_pending_reminder") from exc
+    before, entry = skipped[0]
+    due = before.get("nextReminderDueAt")
+    if due:
+        entry["note"] = f"reminder due {due} skipped"
+    ledger.create(
+        {
+            "id": uuid.uuid4().hex,
+            "sessionId": session_id,
+            "tenantId": tenant_id,
+            "actor": f"user:{principal.user_id}",
+            **entry,
+        }
+    )
+    if orchestrated(before):
+        queues.enqueue(
+            BOOKING_ORCHESTRATION_QUEUE,
+            {
+                "workflowId": before["bookingOrchestration"]["workflowId"],
+                "sessionId": session_id,
+                "tenantId": tenant_id,
+                "signal": "skipReminder",
+                "action": "skip_reminder",
+                "status": stored["bookingOutcome"]["status"],
+                "phase": before["bookingOrchestration"]["phase"],
+            },
+        )
+    elif due:
+        reminder_id = f"{session_id}-{machine.parse_instant(due).strftime('%Y%m%dT%H%M%S')}"
+        with contextlib.suppress(NotFound):
+            reminders.set_fields(reminder_id, due[:10], {"status": "skipped", "skippedAt": now})
+    return {"success": True, "workflowId": workflow_id(session_id), "signal": "skipReminder"}
+
+
+def _ledger_view(item: Document) -> dict[str, Any]:
+    detail = {k: item[k] for k in ("fromStatus", "toStatus", "actor", "note", "referenceId") if item.get(k)}
+    view = {
+        "id": item["id"],
+        "sessionId": item["sessionId"],
+        "eventType": item.get("action", "unknown"),
+        "channel": "orchestrator" if item.get("actor") == ORCHESTRATOR_ACTOR else "api",
+        "success": True,
+        "detail": detail,
+        "at": item.get("at", ""),
+    }
+    if item.get("toStatus"):
+        view["phase"] = item["toStatus"]
+    return view
+
+
+def workflow_evidence(principal: Any, session_id: str) -> dict[str, Any]:
+    """The booking's outcome, its exceptions (booking ones and every other of the session) and its ledger."""
+    from shared.exceptions import service as exceptions
+
+    tenant_id = principal.tenant_id
+    doc = aggregate.read_live(tenant_id, session_id)
+    items = exceptions.for_session(tenant_id, session_id)
+    booking = [exceptions.session_copy(item) for item in items if exceptions.is_session_copy_type(item)]
+    relevant = [exceptions.desk_view(item) for item in items if not exceptions.is_session_copy_type(item)]
+    return {
+        "sessionId": session_id,
+        "bookingOutcome": doc.get("bookingOutcome"),
+        "bookingExceptions": booking or list(doc.get("bookingExceptions") or []),
+        "relevantExceptions": relevant,
+        "ledger": [_ledger_view(item) for item in ledger.for_session(session_id)],
+    }

@@ -2,8 +2,8 @@
 
 Packs and PDFs are built from the stored session only (the grant already read it) and kept in Blob Storage
 (`shared.evidence.storage`): a request whose pack or PDF is stored costs the session read and one blob read.
-Tool executions and approvals are arguments, so a server-side tool journal can be passed in; without one they
-are what the session records (`shared.evidence.recorded`).
+Tool executions and approvals come from the tool execution journal (`shared.tools`: one single-partition query
+of the session's items); callers that already hold them pass them in.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from shared.evidence import index, recorded, storage
+from shared.evidence import index, storage
 from shared.evidence.bundle import build_bundle, content_sha256, is_finalized, section_sha256, sign_bundle
 from shared.evidence.repository import EvidenceIndexRepository
 from shared.platform import clock
@@ -85,9 +85,15 @@ def _not_finalized(what: str) -> NotFound:
 
 
 def _journal(session: Mapping[str, Any], tool_executions: Journal, approvals: Journal) -> tuple[list, list]:
-    executions = recorded.tool_executions(session) if tool_executions is None else list(tool_executions)
-    decided = recorded.approvals(session) if approvals is None else list(approvals)
-    return executions, decided
+    """The session's tool calls and approvals: as passed in, else read from the tool execution journal."""
+    if tool_executions is not None and approvals is not None:
+        return list(tool_executions), list(approvals)
+    from shared.tools.service import evidence_journal
+
+    calls, decided = evidence_journal(session["tenantId"], session["id"])
+    return (calls if tool_executions is None else list(tool_executions)), (
+        decided if approvals is None else list(approvals)
+    )
 
 
 def _pack(
@@ -233,7 +239,7 @@ def store_row(
     session: Mapping[str, Any], *, tool_executions: Journal = None
 ) -> tuple[dict[str, Any] | None, dict[str, Any]]:
     """Recompute and store a session's row (ETag-safe, written only when it changed); (before, after)."""
-    executions = recorded.tool_executions(session) if tool_executions is None else list(tool_executions)
+    executions = _journal(session, tool_executions, ())[0]
     tenant_id, session_id = session["tenantId"], session["id"]
     for _ in range(INDEX_ATTEMPTS):
         previous = rows.read(session_id, tenant_id)

@@ -31,3 +31,12 @@ class SessionExceptionRepository(Repository):
             page_size=page_size,
             continuation=continuation,
         )
+
+    def for_session(self, tenant_id: str, session_id: str, limit: int = 200) -> list[Document]:
+        """A session's exceptions, oldest first (one partition)."""
+        return self.query(
+            "SELECT * FROM c WHERE c.tenantId = @tenantId AND c.sessionId = @sessionId ORDER BY c.createdAt ASC",
+            {"tenantId": tenant_id, "sessionId": session_id},
+            tenant_id,
+            limit=limit,
+        )

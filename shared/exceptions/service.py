@@ -300,6 +300,11 @@ def read(tenant_id: str, exception_id: str) -> Document:
     return doc
 
 
+def for_session(tenant_id: str, session_id: str) -> list[Document]:
+    """Every exception of one session, oldest first (one single-partition query)."""
+    return exceptions.for_session(tenant_id, session_id)
+
+
 def get_exception(tenant_id: str, exception_id: str) -> dict[str, Any]:
     """One exception's desk view."""
     return desk_view(read(tenant_id, exception_id))

@@ -71,3 +71,8 @@ class CosmosDemoRecorder:
 def session_records(tenant_id: str, session_id: str, limit: int = 100) -> list[dict[str, Any]]:
     """What demo providers recorded for one session, oldest first."""
     return [_view(doc) for doc in records.for_session(tenant_id, session_id, limit)]
+
+
+def records_of(tenant_id: str, provider_id: str, action_ids: list[str], limit: int = 200) -> list[dict[str, Any]]:
+    """A tenant's newest records of some actions of one provider (what demo lookups search)."""
+    return [_view(doc) for doc in records.of_actions(tenant_id, provider_id, action_ids, limit)]

@@ -51,3 +51,13 @@ class DemoRecordRepository(Repository):
             tenant_id,
             limit=limit,
         )
+
+    def of_actions(self, tenant_id: str, provider_id: str, action_ids: list[str], limit: int) -> list[Document]:
+        """A tenant's newest records of some actions of one provider (one partition)."""
+        return self.query(
+            "SELECT * FROM c WHERE c.tenantId = @tenantId AND c.providerId = @providerId "
+            "AND ARRAY_CONTAINS(@actionIds, c.actionId) ORDER BY c.recordedAt DESC",
+            {"tenantId": tenant_id, "providerId": provider_id, "actionIds": action_ids},
+            tenant_id,
+            limit=limit,
+        )

@@ -152,6 +152,11 @@ def on_exception_changed(doc: dict[str, Any]) -> None:
     _record_derived(sources.exception_changed, doc)
 
 
+def on_tool_executed(doc: dict[str, Any]) -> None:
+    """Subscriber of `tool.executed`: one event per finished execution."""
+    _record_derived(sources.tool_executed, doc)
+
+
 def on_realtime_stats(runtime_session: dict[str, Any], samples: list[float], first_index: int) -> None:
     """Subscriber of `realtime.stats`: one latency event per sample."""
     _record_derived(sources.latency_samples, runtime_session, samples, first_index)

@@ -230,6 +230,25 @@ def exception_changed(doc: Document) -> list[MetricEvent]:
     ]
 
 
+def tool_executed(doc: Document) -> list[MetricEvent]:
+    """tool.executed for a finished journal item (one id per execution, so a replay counts once)."""
+    moment = _at(doc.get("finishedAt"))
+    if moment is None or doc.get("status") not in ("succeeded", "failed", "denied", "rejected"):
+        return []
+    return [
+        MetricEvent(
+            id=f"tool.executed:{doc['id']}",
+            kind="tool.executed",
+            tenantId=doc["tenantId"],
+            occurredAt=moment,
+            sessionId=doc.get("sessionId") or None,
+            scenarioId=_scenario(doc),
+            toolName=doc["toolName"],
+            ok=doc.get("status") == "succeeded",
+        )
+    ]
+
+
 def latency_samples(runtime_session: Document, samples: list[float], first_index: int) -> list[MetricEvent]:
     """realtime.latency events of one stats report, numbered from `first_index` (a resent report repeats ids)."""
     from datetime import UTC

@@ -300,6 +300,18 @@ class Settings:
     integration_retry_max_attempts: int = 5
     integration_retry_base_delay_seconds: int = 30
 
+    # tool execution: attempts of one execution on retryable failures, the first back-off delay (doubled per
+    # attempt), the time budget of all attempts, and how long journal items are kept while persistence is on
+    tool_retry_max_attempts: int = 3
+    tool_retry_base_delay_seconds: float = 0.2
+    tool_execution_deadline_seconds: float = 10.0
+    tool_journal_retention_days: int = 90
+
+    # telephony: the shared secret of X-Telephony-Signature, and the inbound number directory
+    # ("+E164=tenantId[/scenarioSlug],...")
+    telephony_webhook_secret: str = field(default="", repr=False)
+    telephony_inbound_numbers: str = ""
+
     # operability
     applicationinsights_connection_string: str = ""
     applicationinsights_authentication_string: str = ""
@@ -447,6 +459,28 @@ class Settings:
                 minimum=0,
                 maximum=3600,
             ),
+            # tool execution
+            tool_retry_max_attempts=_int(
+                "TOOL_RETRY_MAX_ATTEMPTS", get("TOOL_RETRY_MAX_ATTEMPTS"), 3, minimum=1, maximum=10
+            ),
+            tool_retry_base_delay_seconds=_float(
+                "TOOL_RETRY_BASE_DELAY_SECONDS", get("TOOL_RETRY_BASE_DELAY_SECONDS"), 0.2, maximum=5.0
+            ),
+            tool_execution_deadline_seconds=_float(
+                "TOOL_EXECUTION_DEADLINE_SECONDS",
+                get("TOOL_EXECUTION_DEADLINE_SECONDS"),
+                10.0,
+                minimum=0.5,
+                maximum=60.0,
+            ),
+            tool_journal_retention_days=_int(
+                "TOOL_JOURNAL_RETENTION_DAYS", get("TOOL_JOURNAL_RETENTION_DAYS"), 90, minimum=1, maximum=3650
+            ),
+            # telephony
+            telephony_webhook_secret=_secret(
+                "TELEPHONY_WEBHOOK_SECRET", get("TELEPHONY_WEBHOOK_SECRET"), min_length=16
+            ),
+            telephony_inbound_numbers=(get("TELEPHONY_INBOUND_NUMBERS") or "").strip(),
             # evidence packs
             evidence_signing_key=_evidence_signing_key("EVIDENCE_SIGNING_KEY", get("EVIDENCE_SIGNING_KEY")),
             evidence_retired_public_keys=_evidence_public_keys(

@@ -145,7 +145,9 @@ def _finalized_fields(body: FinalizeBody, scenario: dict[str, Any], doc: Documen
     timeline = normalise_timeline(body.timelineEvents, default_timestamp=finalized_at)
     extracted = dict(body.extractedData)
     retention = consent_retention(scenario, extracted, moment)
-    tools = list(dict.fromkeys(tool[:80] for tool in body.toolsUsed if tool))
+    # Tools the server ran for this session (the tool journal adds them as they succeed) stay used.
+    ran = [tool for tool in doc.get("toolsUsed") or [] if isinstance(tool, str) and tool]
+    tools = list(dict.fromkeys([*ran, *(tool[:80] for tool in body.toolsUsed if tool)]))
     usage = {
         "inputTokens": int(body.totalInputTokens),
         "outputTokens": int(body.totalOutputTokens),

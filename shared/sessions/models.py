@@ -167,3 +167,12 @@ class SessionListQuery(BaseModel):
     sortOrder: Literal["asc", "desc"] = "desc"
     page: int = Field(default=1, ge=1, le=100_000)
     pageSize: int = Field(default=20, ge=5, le=100)
+
+
+class DeskListQuery(BaseModel):
+    """The control-plane session desk's paging: `page` from 1, `limit` sessions a page (newest first)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    page: int = Field(default=1, ge=1, le=1000)
+    limit: int = Field(default=20, ge=1, le=100)

@@ -328,3 +328,30 @@ def list_sessions(tenant_id: str, query: SessionListQuery) -> dict[str, Any]:
         "filters": filters,
         "sort": {"sortBy": query.sortBy, "sortOrder": query.sortOrder},
     }
+
+
+def desk_list(tenant_id: str, page: int, limit: int) -> dict[str, Any]:
+    """The control-plane desk: the tenant's sessions newest first, `limit` a page, with the tenant's total."""
+    total = aggregate.count(tenant_id, [], {})
+    wanted = page * limit
+    docs = aggregate.query(
+        tenant_id, "SELECT * FROM c WHERE c.tenantId = @tenantId ORDER BY c.createdAt DESC", {}, limit=wanted
+    )
+    return {
+        "success": True,
+        "sessions": [session_view(doc) for doc in docs[(page - 1) * limit : wanted]],
+        "count": total,
+    }
+
+
+def desk_cost(doc: Document) -> dict[str, Any]:
+    """The desk's cost of a session: the estimate of session_cost, in its currency."""
+    from shared.results import cost
+
+    usage = doc.get("tokenUsage") or {}
+    deployment = (doc.get("realtimeSnapshot") or {}).get("realtimeDeployment") or (
+        get_settings().azure_openai_deployment_realtime
+    )
+    table = cost.price_table(get_settings().realtime_price_table)
+    estimate = cost.estimate(int(usage.get("inputTokens", 0)), int(usage.get("outputTokens", 0)), deployment, table)
+    return {"success": True, "cost": estimate["estimatedCostUsd"], "currency": "USD"}

@@ -152,12 +152,25 @@ def set_override(
     return _view(after, OVERRIDE_FIELDS)
 
 
-def is_allowed(tenant_id: str, tool_id: str) -> bool:
-    """Whether the tenant may run the tool: global unless disabled, opt-in only when enabled, never if blocked."""
+def decision(tenant_id: str, tool_id: str) -> tuple[bool, str]:
+    """Whether the tenant may run the tool, and why: the global rule, then the tenant's override.
+
+    global unless the tenant disabled it, tenant_optin only when the tenant enabled it, never when blocked.
+    """
     access = rule(tool_id)["access"]
     if access == "blocked":
-        return False
+        return False, f"{tool_id} is blocked for every tenant by the platform's tool policy"
     override = policies.read(tool_id, tenant_scope(tenant_id))
     if access == "tenant_optin":
-        return bool(override and override.get("enabled"))
-    return not (override and override.get("enabled") is False)
+        if override and override.get("enabled"):
+            return True, f"{tool_id} is enabled for this tenant (opt-in)"
+        return False, f"{tool_id} is opt-in and this tenant has not enabled it"
+    if override and override.get("enabled") is False:
+        reason = f": {override['reason']}" if override.get("reason") else ""
+        return False, f"{tool_id} is disabled for this tenant{reason}"
+    return True, f"{tool_id} is allowed for every tenant"
+
+
+def is_allowed(tenant_id: str, tool_id: str) -> bool:
+    """Whether the tenant may run the tool: global unless disabled, opt-in only when enabled, never if blocked."""
+    return decision(tenant_id, tool_id)[0]

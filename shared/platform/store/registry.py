@@ -107,6 +107,19 @@ CONTAINERS: tuple[ContainerSpec, ...] = (
     ContainerSpec("leads", "/tenantId", purpose="leads (id = leadId) and their append-only notes (type leadNote)"),
     ContainerSpec("feedback", "/tenantId", purpose="demo feedback (id = FB- id), joined to its session when named"),
     ContainerSpec(
+        "tool_executions",
+        "/tenantId",
+        -1,
+        purpose="the tool execution journal: one item per execution (id = executionId, derived from the "
+        "idempotency key) and per approval request; ttl per item",
+    ),
+    ContainerSpec(
+        "telephony_calls",
+        "/id",
+        -1,
+        purpose="provider call id (Twilio CallSid, ACS callConnectionId/serverCallId) -> its session and tenant",
+    ),
+    ContainerSpec(
         "pending_emails",
         "/tenantId",
         purpose="emails that could not be queued (id = digest of the idempotency key), re-queued by a timer",
@@ -124,6 +137,7 @@ METRICS_EVENTS_QUEUE = "metrics-events"
 EVIDENCE_INDEX_QUEUE = "evidence-index"
 WORKFLOW_EXECUTIONS_QUEUE = "workflow-executions"
 ONBOARDING_TEST_CALLS_QUEUE = "onboarding-test-calls"
+TOOL_APPROVALS_QUEUE = "tool-approvals"
 EVIDENCE_PACKS_CONTAINER = "evidence-packs"
 PDFS_CONTAINER = "pdfs"
 
@@ -142,6 +156,7 @@ QUEUES: tuple[str, ...] = (
     EVIDENCE_INDEX_QUEUE,
     WORKFLOW_EXECUTIONS_QUEUE,
     ONBOARDING_TEST_CALLS_QUEUE,
+    TOOL_APPROVALS_QUEUE,
 )
 
 

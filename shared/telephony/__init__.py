@@ -1,0 +1,1 @@
+"""Telephony: provider call events normalised into channel events, inbound and outbound calls."""
