@@ -98,6 +98,19 @@ CONTAINERS: tuple[ContainerSpec, ...] = (
         "/tenantId",
         purpose="emails that could not be queued (id = digest of the idempotency key), re-queued by a timer",
     ),
+    ContainerSpec(
+        "pilots",
+        "/tenantId",
+        purpose="pilots (id = pilotId) with their notes, contract and ROI versions, weekly snapshots and "
+        "attestations, each an item carrying its pilotId",
+    ),
+    ContainerSpec(
+        "quality_scores",
+        "/tenantId",
+        -1,
+        purpose="one quality record per session (id = qs_<sessionId>: its scorecard and the funnel facts it "
+        "contributed) and the tenant's funnel counters (id = funnel); records expire with their session",
+    ),
 )
 
 # Blob containers and queues, by the names the code and the triggers use.
@@ -109,6 +122,8 @@ BOOKING_ORCHESTRATION_QUEUE = "booking-orchestration"
 INTEGRATION_RETRIES_QUEUE = "integration-retries"
 METRICS_EVENTS_QUEUE = "metrics-events"
 EVIDENCE_INDEX_QUEUE = "evidence-index"
+PILOT_SNAPSHOTS_QUEUE = "pilot-snapshots"
+QUALITY_FACTS_QUEUE = "quality-facts"
 EVIDENCE_PACKS_CONTAINER = "evidence-packs"
 PDFS_CONTAINER = "pdfs"
 
@@ -125,6 +140,8 @@ QUEUES: tuple[str, ...] = (
     INTEGRATION_RETRIES_QUEUE,
     METRICS_EVENTS_QUEUE,
     EVIDENCE_INDEX_QUEUE,
+    PILOT_SNAPSHOTS_QUEUE,
+    QUALITY_FACTS_QUEUE,
 )
 
 
