@@ -40,6 +40,9 @@ BLUEPRINTS: tuple[str, ...] = (
     "blueprints.contact",
     "blueprints.feedback",
     "blueprints.cp_leads",
+    "blueprints.cp_pilots",
+    "blueprints.attestations",
+    "blueprints.cp_quality",
     "blueprints.jobs.bookings",
     "blueprints.jobs.emails",
     "blueprints.jobs.retention",
@@ -49,6 +52,8 @@ BLUEPRINTS: tuple[str, ...] = (
     "blueprints.jobs.metrics",
     "blueprints.jobs.evidence",
     "blueprints.jobs.leads",
+    "blueprints.jobs.pilots",
+    "blueprints.jobs.quality",
 )
 
 

@@ -20,6 +20,9 @@ SUBSCRIPTIONS: tuple[tuple[str, str], ...] = (
     ("exception.opened", "shared.metrics.service:on_exception_changed"),
     ("exception.resolved", "shared.metrics.service:on_exception_changed"),
     ("realtime.stats", "shared.metrics.service:on_realtime_stats"),
+    ("pilot.moved", "shared.metrics.service:on_pilot_moved"),
+    ("session.finalized", "shared.quality.service:on_session_finalized"),
+    ("evidence.indexed", "shared.quality.service:on_evidence_indexed"),
 )
 
 
