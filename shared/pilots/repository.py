@@ -18,6 +18,7 @@ ignores the latter).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from shared.platform.store.repository import CrossPartitionReader, Document, Repository
@@ -121,10 +122,10 @@ class PilotRepository(Repository):
             limit=MAX_ITEMS_READ,
         )
 
-    def active_everywhere(self, statuses: list[str]) -> list[Document]:
-        """(tenantId, pilotId) of every pilot in `statuses` across tenants: the weekly timer only."""
-        return CrossPartitionReader(self).query(
+    def in_status_everywhere(self, statuses: list[str]) -> Iterator[Document]:
+        """(tenantId, pilotId) of every pilot in `statuses` across tenants, page by page: the weekly timer only."""
+        return CrossPartitionReader(self).stream(
             "SELECT c.tenantId, c.pilotId FROM c WHERE c.type = @type AND ARRAY_CONTAINS(@statuses, c.status)",
             {"type": PILOT, "statuses": statuses},
-            limit=ACTIVE_PAGE * 10,
+            page_size=ACTIVE_PAGE,
         )

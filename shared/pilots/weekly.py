@@ -16,7 +16,8 @@ computation loses to the winner and re-reads) and replaced with its ETag. A reco
 writes nothing; one that does replaces the item and records the change (`lastChange`, `{metric: {from, to}}`),
 which the recompute answers in `X-Snapshot-Changes` and audits.
 
-Attestation email: when the week is over and nobody attested it yet, the pilot's primary contact is sent a link
+Attestation email: when the week is over, nobody attested it yet and the pilot is running or over (active,
+completed or converted), the pilot's primary contact is sent a link
 (`<WEB_PUBLIC_BASE_URL>/attest/<token>`, token from `shared.pilots.attestations`) through the `emails` queue,
 once per distinct set of numbers (the idempotency key carries their digest, so a retried job re-sends the same
 email, which the providers recognise). The snapshot records the email's key and whether the queue took it; a
@@ -249,8 +250,12 @@ def _send_attestation(pilot: Document, snapshot: dict[str, Any], week: IsoWeek, 
     return {**record, "status": "queued"}
 
 
-def _email_due(doc: Document | None, attested: bool, week: IsoWeek, key: str) -> bool:
-    if attested or not week.is_complete(clock.utc_now()):
+# Pilots whose weeks are worth attesting: running or over, not those still being set up or lost.
+ATTESTED_STATUSES = frozenset({"active", "completed", "converted"})
+
+
+def _email_due(pilot: Document, doc: Document | None, attested: bool, week: IsoWeek, key: str) -> bool:
+    if attested or pilot.get("status") not in ATTESTED_STATUSES or not week.is_complete(clock.utc_now()):
         return False
     sent = (doc or {}).get("attestationEmail") or {}
     return not (sent.get("idempotencyKey") == key and sent.get("status") in ("queued", "not_configured"))
@@ -273,7 +278,7 @@ def store_snapshot(tenant_id: str, pilot_id: str, week: IsoWeek, *, computed_by:
         snapshot = compute(tenant_id, pilot_id, week, roi)
         changes = snapshots.diff_snapshots(previous, snapshot)
         key = f"attestation:{pilot_id}:{week.week_id}:{metrics_digest(snapshot)}"
-        email_due = _email_due(previous, attested, week, key)
+        email_due = _email_due(pilot, previous, attested, week, key)
         if previous is not None and not changes and not email_due:
             return Stored(previous, {}, False)
         doc: Document = {
@@ -330,7 +335,7 @@ def queue_last_week(now: datetime | None = None) -> int:
 
     week = last_complete_week(now or clock.utc_now())
     queued = 0
-    for item in pilots.active_everywhere(sorted(machine.SNAPSHOT_STATUSES)):
+    for item in pilots.in_status_everywhere(sorted(machine.SNAPSHOT_STATUSES)):
         queues.enqueue(
             PILOT_SNAPSHOTS_QUEUE, {"tenantId": item["tenantId"], "pilotId": item["pilotId"], "weekId": week.week_id}
         )

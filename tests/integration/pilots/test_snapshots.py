@@ -247,3 +247,14 @@ def test_recompute_replaces_the_week_and_says_what_changed(client, devhost, fake
         assert refused.status_code == 400, bad
         assert metering.recorded(refused.headers["x-correlation-id"])[1].writes == 0
     assert client.post(url, headers=operator).status_code == 400
+
+
+def test_a_pilot_still_being_set_up_gets_numbers_but_no_attestation_link(client, devhost, fake_clock, tenant, tokens):
+    operator = tokens.headers(tenant, "operator")
+    fake_clock.set(NEXT_MONDAY)
+    pilot = create_pilot(client, operator, status="setup")
+    url = f"/api/cp/pilots/{pilot['pilotId']}/snapshot/recompute"
+    response = client.post(url, params={"weekId": WEEK}, headers=operator)
+    assert response.status_code == 200 and response.json()["callsHandled"] == 0
+    devhost.drain_queues(timeout=120)
+    assert attestation_links(pilot["pilotId"]) == []
