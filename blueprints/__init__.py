@@ -42,6 +42,9 @@ BLUEPRINTS: tuple[str, ...] = (
     "blueprints.contact",
     "blueprints.feedback",
     "blueprints.cp_leads",
+    "blueprints.cp_pilots",
+    "blueprints.attestations",
+    "blueprints.cp_quality",
     "blueprints.jobs.bookings",
     "blueprints.jobs.emails",
     "blueprints.jobs.retention",
@@ -53,6 +56,8 @@ BLUEPRINTS: tuple[str, ...] = (
     "blueprints.jobs.leads",
     "blueprints.jobs.workflows",
     "blueprints.jobs.tools",
+    "blueprints.jobs.pilots",
+    "blueprints.jobs.quality",
 )
 
 

@@ -23,6 +23,9 @@ SUBSCRIPTIONS: tuple[tuple[str, str], ...] = (
     ("realtime.stats", "shared.metrics.service:on_realtime_stats"),
     ("tool.executed", "shared.metrics.service:on_tool_executed"),
     ("exception.resolved", "shared.tools.service:on_exception_resolved"),
+    ("pilot.moved", "shared.metrics.service:on_pilot_moved"),
+    ("session.finalized", "shared.quality.service:on_session_finalized"),
+    ("evidence.indexed", "shared.quality.service:on_evidence_indexed"),
 )
 
 

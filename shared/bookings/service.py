@@ -29,6 +29,11 @@ reminders = ReminderRepository()
 ORCHESTRATOR_ACTOR = "system:orchestrator"
 
 
+def ledger_of(session_id: str) -> list[Document]:
+    """Every booking transition of a session, in order (one single-partition query)."""
+    return ledger.for_session(session_id)
+
+
 def workflow_id(session_id: str) -> str:
     """The orchestrator's workflow id for a session's booking (one workflow per booking)."""
     return f"booking-{session_id}"

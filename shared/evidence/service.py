@@ -20,7 +20,7 @@ from typing import Any
 from shared.evidence import index, storage
 from shared.evidence.bundle import build_bundle, content_sha256, is_finalized, section_sha256, sign_bundle
 from shared.evidence.repository import EvidenceIndexRepository
-from shared.platform import clock
+from shared.platform import clock, events
 from shared.platform.errors import Conflict, NotFound, PreconditionFailed
 from shared.platform.principal import Principal
 from shared.platform.store.registry import EVIDENCE_INDEX_QUEUE, EVIDENCE_PACKS_CONTAINER, PDFS_CONTAINER
@@ -246,13 +246,22 @@ def store_row(
         row = index.compute_row(session, tool_executions=executions, previous=previous, now=clock.now_iso())
         try:
             if previous is None:
-                return None, rows.create(row)
-            if not index.changed(previous, row):
+                stored = rows.create(row)
+            elif not index.changed(previous, row):
                 return previous, previous
-            return previous, rows.replace({**row, "_etag": previous["_etag"]})
+            else:
+                stored = rows.replace({**row, "_etag": previous["_etag"]})
         except (Conflict, PreconditionFailed, NotFound):
             continue  # another writer got there first (or the row expired): recompute against what is stored
+        events.publish("evidence.indexed", previous, stored)
+        return previous, stored
     raise Conflict("The evidence index row is being changed by others; try again", code="write_conflict")
+
+
+def index_entry(tenant_id: str, session_id: str) -> dict[str, Any] | None:
+    """The contract's index item of a session's stored row, or None when it has none (one point read)."""
+    row = rows.read(session_id, tenant_id)
+    return None if row is None else index.view(row)
 
 
 def index_session(tenant_id: str, session_id: str) -> str:

@@ -40,3 +40,26 @@ class SessionExceptionRepository(Repository):
             tenant_id,
             limit=limit,
         )
+
+    def touching(self, tenant_id: str, start: str, end: str, *, page_size: int = 1000) -> list[Document]:
+        """A tenant's exceptions opened before `end` that were open at some point after `start` (ISO instants).
+
+        That is: still open, or resolved / ignored (`resolvedAt`, else `updatedAt`) at or after `start`. Read in
+        pages of `page_size` with only the fields a window's counts need.
+        """
+        items: list[Document] = []
+        continuation: str | None = None
+        while True:
+            page = self.page(
+                "SELECT c.id, c.tenantId, c.status, c.createdAt, c.resolvedAt, c.updatedAt FROM c"
+                " WHERE c.tenantId = @tenantId AND c.createdAt < @end"
+                " AND (c.status = 'open' OR c.resolvedAt >= @start OR c.updatedAt >= @start)",
+                {"tenantId": tenant_id, "start": start, "end": end},
+                tenant_id,
+                page_size=page_size,
+                continuation=continuation,
+            )
+            items.extend(page.items)
+            if not page.continuation:
+                return items
+            continuation = page.continuation

@@ -292,6 +292,11 @@ def list_exceptions(tenant_id: str, limit: int = DESK_LIMIT) -> list[dict[str, A
     return [desk_view(doc) for doc in exceptions.newest(tenant_id, limit)]
 
 
+def touching_window(tenant_id: str, start: str, end: str) -> list[Document]:
+    """The tenant's exceptions that were open at some moment of [start, end) (ISO instants), for period counts."""
+    return exceptions.touching(tenant_id, start, end)
+
+
 def read(tenant_id: str, exception_id: str) -> Document:
     """One of the tenant's exceptions; NotFound for an unknown id or another tenant's."""
     doc = exceptions.read(exception_id, tenant_id)

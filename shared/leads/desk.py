@@ -20,7 +20,7 @@ import base64
 import binascii
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from shared.audit import service as audit
@@ -138,6 +138,64 @@ def move_status(principal: Principal, lead_id: str, target: str, *, ip: str | No
             ip=ip,
         )
         return documents.contract_view(stored, notes)
+    raise Conflict("The lead is being changed by others; try again", code="write_conflict")
+
+
+def lead_status(principal: Principal, lead_id: str) -> str | None:
+    """The status of a lead of the caller's tenant, or None when the tenant has no such lead (one query)."""
+    from shared.leads.ids import is_lead_id
+
+    if not is_lead_id(lead_id):
+        return None
+    lead, _ = leads.with_notes(desk_tenant(principal), lead_id)
+    return None if lead is None else str(lead.get("status", status.INITIAL))
+
+
+def advance(
+    principal: Principal, lead_id: str, choose: Callable[[str], str | None], *, reason: str, ip: str | None = None
+) -> str | None:
+    """Move a lead forward to the status `choose(current)` names, one pipeline step at a time; the new status.
+
+    For another domain's fact that drags a lead along (a pilot created from it moved): the lead takes every
+    step between its status and the target, each one in its `statusHistory`, in one ETag write (a lost race
+    re-reads and chooses again), published as `lead.stored` and audited once as `lead.status_changed` with the
+    reason. `choose` returning None (or the lead's own status) leaves the lead alone; a lead that is gone is
+    left alone too (None).
+    """
+    from shared.leads.ids import is_lead_id
+
+    if not is_lead_id(lead_id):
+        return None
+    tenant_id = desk_tenant(principal)
+    lead, _ = leads.with_notes(tenant_id, lead_id)
+    for _ in range(MAX_STATUS_ATTEMPTS):
+        if lead is None:
+            return None
+        current = str(lead.get("status", status.INITIAL))
+        target = choose(current)
+        if target is None or target == current or target not in status.PIPELINE or current not in status.PIPELINE:
+            return None
+        if status.PIPELINE.index(target) < status.PIPELINE.index(current):
+            return None
+        updated, now = lead, clock.now_iso()
+        for step in status.PIPELINE[status.PIPELINE.index(current) + 1 : status.PIPELINE.index(target) + 1]:
+            updated, _change = status.apply(updated, step, actor=principal.user_id, now=now)
+        try:
+            stored = leads.replace(updated)
+        except PreconditionFailed:
+            lead = leads.read(lead_id, tenant_id)
+            continue
+        events.publish("lead.stored", lead, stored)
+        audit.record(
+            principal,
+            "lead.status_changed",
+            target_type="lead",
+            target_id=lead_id,
+            tenant_id=tenant_id,
+            changes={"status": {"from": current, "to": target}, "reason": {"from": None, "to": reason}},
+            ip=ip,
+        )
+        return target
     raise Conflict("The lead is being changed by others; try again", code="write_conflict")
 
 

@@ -147,6 +147,11 @@ def on_lead_stored(before: dict[str, Any] | None, after: dict[str, Any]) -> None
     _record_derived(sources.lead_stored, before, after)
 
 
+def on_pilot_moved(before: dict[str, Any] | None, after: dict[str, Any]) -> None:
+    """Subscriber of `pilot.moved`: creation and every status change of a pilot."""
+    _record_derived(sources.pilot_moved, before, after)
+
+
 def on_exception_changed(doc: dict[str, Any]) -> None:
     """Subscriber of `exception.opened` and `exception.resolved`."""
     _record_derived(sources.exception_changed, doc)

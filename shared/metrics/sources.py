@@ -249,6 +249,26 @@ def tool_executed(doc: Document) -> list[MetricEvent]:
     ]
 
 
+def pilot_moved(before: Document | None, after: Document) -> list[MetricEvent]:
+    """pilot.moved for a pilot's creation (no previous status) and for every later status change."""
+    if before is not None and before.get("status") == after.get("status"):
+        return []
+    moment = _at(after.get("statusChangedAt") or after.get("updatedAt") or after.get("createdAt"))
+    etag = str(after.get("_etag") or "").strip('"')
+    if moment is None or not etag:
+        return []
+    return [
+        MetricEvent(
+            id=f"pilot.moved:{after['pilotId']}:{etag}",
+            kind="pilot.moved",
+            tenantId=after["tenantId"],
+            occurredAt=moment,
+            status=after.get("status"),
+            previousStatus=before.get("status") if before is not None else None,
+        )
+    ]
+
+
 def latency_samples(runtime_session: Document, samples: list[float], first_index: int) -> list[MetricEvent]:
     """realtime.latency events of one stats report, numbered from `first_index` (a resent report repeats ids)."""
     from datetime import UTC

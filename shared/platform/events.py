@@ -37,6 +37,7 @@ TOPICS = {
     "realtime.stats": "the runtime session, the latency samples (ms) of one stats report, and the first sample's index",
     "tool.executed": "the tool execution journal item when it finished",
     "pilot.moved": "the pilot document before (None when created) and after",
+    "evidence.indexed": "a session's evidence index row before (None when new) and after it was written",
 }
 
 _subscribers: dict[str, list[str]] = defaultdict(list)

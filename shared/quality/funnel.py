@@ -123,6 +123,11 @@ def _copy(counters: Mapping[str, Any] | None) -> dict[str, Any]:
     }
 
 
+def counters_of(doc: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Only the counters of a stored rollup document (every field present, valid, and no other key)."""
+    return _copy(doc)
+
+
 def _dict(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 

@@ -124,6 +124,19 @@ CONTAINERS: tuple[ContainerSpec, ...] = (
         "/tenantId",
         purpose="emails that could not be queued (id = digest of the idempotency key), re-queued by a timer",
     ),
+    ContainerSpec(
+        "pilots",
+        "/tenantId",
+        purpose="pilots (id = pilotId) with their notes, contract and ROI versions, weekly snapshots and "
+        "attestations, each an item carrying its pilotId",
+    ),
+    ContainerSpec(
+        "quality_scores",
+        "/tenantId",
+        -1,
+        purpose="one quality record per session (id = qs_<sessionId>: its scorecard and the funnel facts it "
+        "contributed) and the tenant's funnel counters (id = funnel); records expire with their session",
+    ),
 )
 
 # Blob containers and queues, by the names the code and the triggers use.
@@ -138,6 +151,8 @@ EVIDENCE_INDEX_QUEUE = "evidence-index"
 WORKFLOW_EXECUTIONS_QUEUE = "workflow-executions"
 ONBOARDING_TEST_CALLS_QUEUE = "onboarding-test-calls"
 TOOL_APPROVALS_QUEUE = "tool-approvals"
+PILOT_SNAPSHOTS_QUEUE = "pilot-snapshots"
+QUALITY_FACTS_QUEUE = "quality-facts"
 EVIDENCE_PACKS_CONTAINER = "evidence-packs"
 PDFS_CONTAINER = "pdfs"
 
@@ -157,6 +172,8 @@ QUEUES: tuple[str, ...] = (
     WORKFLOW_EXECUTIONS_QUEUE,
     ONBOARDING_TEST_CALLS_QUEUE,
     TOOL_APPROVALS_QUEUE,
+    PILOT_SNAPSHOTS_QUEUE,
+    QUALITY_FACTS_QUEUE,
 )
 
 

@@ -187,3 +187,36 @@ def test_reconciliation_raises_counters_to_the_recount_and_never_lowers_them():
     assert doc["counters"] == {"sessionsStarted": 6, "toolsOk": 7}  # other domains' counters untouched
     assert doc["scenarios"]["a"]["counters"] == {"sessionsStarted": 5}
     assert doc["scenarios"]["b"] == {"counters": {"sessionsFinalized": 2}, "latency": None}
+
+
+def pilot(**fields: Any) -> dict[str, Any]:
+    doc = {
+        "pilotId": "PILOT-ABCDEFGH",
+        "tenantId": "t1",
+        "status": "invited",
+        "createdAt": CREATED,
+        "updatedAt": CREATED,
+        "statusChangedAt": CREATED,
+        "_etag": '"etag-1"',
+    }
+    doc.update(fields)
+    return doc
+
+
+def test_a_pilot_creation_and_each_status_move_are_pilot_moved_events_keyed_by_the_etag():
+    [created] = sources.pilot_moved(None, pilot())
+    assert (created.id, created.kind, created.status, created.previousStatus) == (
+        "pilot.moved:PILOT-ABCDEFGH:etag-1",
+        "pilot.moved",
+        "invited",
+        None,
+    )
+    assert created.occurredAt == datetime(2025, 4, 2, 9, 15, tzinfo=UTC)
+    moved = pilot(status="setup", statusChangedAt=FINALIZED, _etag='"etag-2"')
+    [event] = sources.pilot_moved(pilot(), moved)
+    assert (event.id, event.status, event.previousStatus) == ("pilot.moved:PILOT-ABCDEFGH:etag-2", "setup", "invited")
+    assert event.occurredAt.second == 30
+    assert sources.pilot_moved(pilot(), pilot(organizationName="Renamed", _etag='"etag-3"')) == []
+    assert sources.pilot_moved(None, pilot(_etag=None)) == []
+    rollup_counts = [rollups.keys_for_event(event) for event in (created, event)]
+    assert all(rollup_counts)
