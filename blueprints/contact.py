@@ -5,6 +5,7 @@ from __future__ import annotations
 import azure.functions as func
 
 from blueprints.leads import CAPTURE_LIMIT, OPTIONAL_OPERATOR, capture_message
+from shared.platform.envelope import success
 from shared.platform.http.adapter import operation
 from shared.platform.http.request import Request
 
@@ -26,4 +27,4 @@ def create_contact(request: Request) -> dict:
         correlation_id=request.correlation_id,
     )
     # The contract's answer has no delivery flag: a notification that waits for the queue is still sent later.
-    return {"success": True, "message": capture_message(captured)}
+    return success(message=capture_message(captured))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import azure.functions as func
 
 from shared.identity.auth import SUPER_ADMIN
+from shared.platform.envelope import success
 from shared.platform.http.adapter import operation
 from shared.platform.http.request import Reply, Request
 
@@ -19,7 +20,7 @@ def cp_list_billing_ops(request: Request) -> Reply:
     from shared.billing import service as billing
 
     summary, records, next_after = billing.list_records(request.query)
-    body = {"success": True, "summary": summary, "records": records}
+    body = success(summary=summary, records=records)
     return Reply(body, headers={NEXT_PAGE_HEADER: next_after} if next_after else {})
 
 
@@ -28,7 +29,7 @@ def cp_get_billing_record(request: Request) -> dict:
     """One tenant's billing record with this month's calls and minutes."""
     from shared.billing import service as billing
 
-    return {"success": True, "record": billing.get_record(request.route["tenantId"])}
+    return success(record=billing.get_record(request.route["tenantId"]))
 
 
 @operation(
@@ -43,4 +44,4 @@ def cp_update_billing_record(request: Request) -> dict:
     from shared.billing import service as billing
 
     record = billing.update_record(request.principal, request.route["tenantId"], request.body, ip=request.client_ip)
-    return {"success": True, "record": record}
+    return success(record=record)

@@ -6,6 +6,7 @@ import azure.functions as func
 
 from shared.channels import service as channels
 from shared.identity.auth import VIEWER
+from shared.platform.envelope import success
 from shared.platform.http.adapter import operation
 from shared.platform.http.request import Request
 
@@ -15,4 +16,4 @@ bp = func.Blueprint()
 @operation(bp, "api/cp/channels", auth=VIEWER)
 def cp_list_channels(request: Request) -> dict:
     """Browser realtime always; telephony when configured."""
-    return {"success": True, "channels": channels.list_channels(request.principal.tenant_id)}
+    return success(channels=channels.list_channels(request.principal.tenant_id))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import azure.functions as func
 
 from shared.identity.auth import SUPER_ADMIN, ClerkBearer
+from shared.platform.envelope import success
 from shared.platform.errors import NotFound
 from shared.platform.http.adapter import operation
 from shared.platform.http.request import Reply, Request
@@ -22,7 +23,7 @@ def cp_list_compliance(request: Request) -> Reply:
     from shared.compliance import service as compliance
 
     page, next_after = compliance.list_items(request.query)
-    return Reply({"success": True, "items": page}, headers={NEXT_PAGE_HEADER: next_after} if next_after else {})
+    return Reply(success(items=page), headers={NEXT_PAGE_HEADER: next_after} if next_after else {})
 
 
 @operation(bp, "api/cp/compliance/{tenantId}", auth=TENANT_OWNER_OR_SUPER_ADMIN)
@@ -33,7 +34,7 @@ def cp_get_tenant_compliance(request: Request) -> dict:
     tenant_id = request.route["tenantId"]
     if not request.principal.may_address_tenant(tenant_id):
         raise NotFound("Tenant not found")
-    return {"success": True, "tenantId": tenant_id, "items": compliance.tenant_items(tenant_id)}
+    return success(tenantId=tenant_id, items=compliance.tenant_items(tenant_id))
 
 
 @operation(
@@ -48,4 +49,4 @@ def cp_update_compliance_item(request: Request) -> dict:
     from shared.compliance import service as compliance
 
     item = compliance.update_item(request.principal, request.route["id"], request.body, ip=request.client_ip)
-    return {"success": True, "item": item}
+    return success(item=item)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import azure.functions as func
 
 from shared.identity.auth import SUPER_ADMIN
+from shared.platform.envelope import success
 from shared.platform.http.adapter import operation
 from shared.platform.http.request import Request
 
@@ -16,7 +17,7 @@ def cp_list_feature_flags(request: Request) -> dict:
     """Every registered flag with its state."""
     from shared.flags import service as flags
 
-    return {"success": True, "flags": flags.list_flags()}
+    return success(flags=flags.list_flags())
 
 
 @operation(bp, "api/cp/feature-flags/{name}", methods=["PATCH"], auth=SUPER_ADMIN, body="shared.flags.models:FlagPatch")
@@ -25,7 +26,7 @@ def cp_update_feature_flag(request: Request) -> dict:
     from shared.flags import service as flags
 
     flag = flags.update_flag(request.principal, request.route["name"], request.body, ip=request.client_ip)
-    return {"success": True, "flag": flag}
+    return success(flag=flag)
 
 
 @operation(bp, "api/cp/feature-flags/{name}/overrides", auth=SUPER_ADMIN)
@@ -33,7 +34,7 @@ def cp_list_flag_overrides(request: Request) -> dict:
     """A flag's tenant overrides."""
     from shared.flags import service as flags
 
-    return {"success": True, "overrides": flags.list_overrides(request.route["name"])}
+    return success(overrides=flags.list_overrides(request.route["name"]))
 
 
 @operation(
@@ -50,4 +51,4 @@ def cp_set_flag_tenant_override(request: Request) -> dict:
     override = flags.set_override(
         request.principal, request.route["name"], request.route["tenantId"], request.body, ip=request.client_ip
     )
-    return {"success": True, "override": override}
+    return success(override=override)

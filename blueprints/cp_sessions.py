@@ -12,6 +12,7 @@ import azure.functions as func
 
 from shared.exceptions import service as exceptions
 from shared.identity.auth import OPERATOR, VIEWER
+from shared.platform.envelope import success
 from shared.platform.http.adapter import operation
 from shared.platform.http.request import Reply, Request
 
@@ -24,13 +25,13 @@ SESSION_ID = "{id:regex(^(?!exceptions$).+$)}"
 @operation(bp, "api/cp/sessions/exceptions", auth=VIEWER)
 def cp_list_exceptions(request: Request) -> dict:
     """The tenant's exceptions, newest first."""
-    return {"success": True, "exceptions": exceptions.list_exceptions(request.principal.tenant_id)}
+    return success(exceptions=exceptions.list_exceptions(request.principal.tenant_id))
 
 
 @operation(bp, "api/cp/sessions/exceptions/{id}", auth=VIEWER)
 def cp_get_exception(request: Request) -> dict:
     """One of the tenant's exceptions."""
-    return {"success": True, "exception": exceptions.get_exception(request.principal.tenant_id, request.route["id"])}
+    return success(exception=exceptions.get_exception(request.principal.tenant_id, request.route["id"]))
 
 
 @operation(
@@ -45,7 +46,7 @@ def cp_action_exception(request: Request) -> dict:
     exception = exceptions.act(
         request.principal, request.route["id"], request.body.action, request.body.notes, ip=request.client_ip
     )
-    return {"success": True, "exception": exception}
+    return success(exception=exception)
 
 
 @operation(
@@ -60,7 +61,7 @@ def cp_retry_integration(request: Request) -> dict:
     from shared.integrations import deliveries
 
     result = deliveries.retry_one(request.principal, request.route["id"], request.body, ip=request.client_ip)
-    return {"success": True, "result": result}
+    return success(result=result)
 
 
 @operation(
@@ -100,7 +101,7 @@ def cp_get_session(request: Request) -> dict:
     """One session of the tenant (the public session object)."""
     from shared.sessions import service as sessions
 
-    return {"success": True, "session": sessions.session_view(_desk_session(request))}
+    return success(session=sessions.session_view(_desk_session(request)))
 
 
 @operation(bp, f"api/cp/sessions/{SESSION_ID}/cost", auth=VIEWER)
@@ -147,7 +148,7 @@ def cp_update_booking_lifecycle(request: Request) -> dict:
     from shared.bookings import service as bookings
 
     bookings.operator_transition(request.principal, request.route["id"], request.body.status, request.body.notes)
-    return {"success": True}
+    return success()
 
 
 @operation(bp, f"api/cp/sessions/{SESSION_ID}/booking-workflow/evidence", auth=VIEWER)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import azure.functions as func
 
 from shared.identity.auth import SUPER_ADMIN, ClerkBearer
+from shared.platform.envelope import success
 from shared.platform.http.adapter import operation
 from shared.platform.http.request import Request
 from shared.platform.principal import Role
@@ -19,7 +20,7 @@ def cp_list_support_tickets(request: Request) -> dict:
     """Tickets newest first: the caller's tenant's, or every tenant's for super-admins."""
     from shared.support import service as support
 
-    return {"success": True, "tickets": support.list_tickets(request.principal, request.query)}
+    return success(tickets=support.list_tickets(request.principal, request.query))
 
 
 @operation(
@@ -34,7 +35,7 @@ def cp_create_support_ticket(request: Request) -> dict:
     """Raise a ticket for the caller's tenant; a critical one is announced to the platform team."""
     from shared.support import service as support
 
-    return {"success": True, "ticket": support.create_ticket(request.principal, request.body, ip=request.client_ip)}
+    return success(ticket=support.create_ticket(request.principal, request.body, ip=request.client_ip))
 
 
 @operation(bp, "api/cp/support/{id}", auth=TENANT_ADMIN_OR_SUPER_ADMIN)
@@ -42,7 +43,7 @@ def cp_get_support_ticket(request: Request) -> dict:
     """One ticket of the caller's tenant (any tenant's for super-admins)."""
     from shared.support import service as support
 
-    return {"success": True, "ticket": support.get_ticket(request.principal, request.route["id"])}
+    return success(ticket=support.get_ticket(request.principal, request.route["id"]))
 
 
 @operation(bp, "api/cp/support/{id}", methods=["PATCH"], auth=SUPER_ADMIN, body="shared.support.models:TicketPatch")
@@ -51,4 +52,4 @@ def cp_update_support_ticket(request: Request) -> dict:
     from shared.support import service as support
 
     ticket = support.update_ticket(request.principal, request.route["id"], request.body, ip=request.client_ip)
-    return {"success": True, "ticket": ticket}
+    return success(ticket=ticket)

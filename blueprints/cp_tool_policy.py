@@ -5,6 +5,7 @@ from __future__ import annotations
 import azure.functions as func
 
 from shared.identity.auth import SUPER_ADMIN, ClerkBearer
+from shared.platform.envelope import success
 from shared.platform.errors import NotFound
 from shared.platform.http.adapter import operation
 from shared.platform.http.request import Request
@@ -27,7 +28,7 @@ def _addressed_tenant(request: Request, *, must_exist: bool) -> str:
 @operation(bp, "api/cp/tool-policy", auth=SUPER_ADMIN)
 def cp_list_tool_policy(request: Request) -> dict:
     """Every tool's global rule."""
-    return {"success": True, "rules": policy.list_rules()}
+    return success(rules=policy.list_rules())
 
 
 @operation(
@@ -40,13 +41,13 @@ def cp_list_tool_policy(request: Request) -> dict:
 def cp_update_tool_policy(request: Request) -> dict:
     """Change a tool's global access or HIPAA flag; audited."""
     rule = policy.update_rule(request.principal, request.route["toolId"], request.body, ip=request.client_ip)
-    return {"success": True, "rule": rule}
+    return success(rule=rule)
 
 
 @operation(bp, "api/cp/tool-policy/tenants/{tenantId}/overrides", auth=TENANT_ADMIN_OR_SUPER_ADMIN)
 def cp_list_tenant_tool_overrides(request: Request) -> dict:
     """One tenant's overrides: super-admins for any tenant, admins for their own."""
-    return {"success": True, "overrides": policy.list_overrides(_addressed_tenant(request, must_exist=False))}
+    return success(overrides=policy.list_overrides(_addressed_tenant(request, must_exist=False)))
 
 
 @operation(
@@ -62,4 +63,4 @@ def cp_set_tenant_tool_override(request: Request) -> dict:
     override = policy.set_override(
         request.principal, tenant_id, request.route["toolId"], request.body, ip=request.client_ip
     )
-    return {"success": True, "override": override}
+    return success(override=override)

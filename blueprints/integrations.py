@@ -6,6 +6,7 @@ import azure.functions as func
 
 from shared.identity.auth import ADMIN, OPERATOR
 from shared.integrations import activity, connectors
+from shared.platform.envelope import success
 from shared.platform.http.adapter import operation
 from shared.platform.http.request import Request
 
@@ -46,7 +47,7 @@ def delete_practice_connector(request: Request) -> dict:
 def get_integration_activity_log(request: Request) -> dict:
     """The tenant's most recent connector executions, newest first."""
     entries = activity.recent(request.principal.tenant_id)
-    return {"success": True, "entries": entries, "count": len(entries)}
+    return success(entries=entries, count=len(entries))
 
 
 @operation(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import azure.functions as func
 
 from shared.bookings import service as bookings
+from shared.platform.envelope import success
 from shared.platform.http.adapter import operation
 from shared.platform.http.auth import WORKFLOW_SECRET
 from shared.platform.http.request import Request
@@ -28,4 +29,4 @@ def post_internal_booking_lifecycle(request: Request) -> dict:
         bookings.deliver_reminder(session_id, tenant_id, None, actor=bookings.ORCHESTRATOR_ACTOR)
     else:
         bookings.transition(session_id, tenant_id, action, actor=bookings.ORCHESTRATOR_ACTOR)
-    return {"success": True, "sessionId": session_id}
+    return success(sessionId=session_id)

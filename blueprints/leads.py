@@ -5,6 +5,7 @@ from __future__ import annotations
 import azure.functions as func
 
 from shared.identity.auth import OptionalBearer
+from shared.platform.envelope import success
 from shared.platform.errors import BadRequest, NotFound
 from shared.platform.http.adapter import operation
 from shared.platform.http.auth import PUBLIC
@@ -71,14 +72,13 @@ def create_lead(request: Request) -> Reply:
     """Capture a post-demo lead, scored by the server; 202 when the notification waits for the queue."""
     captured = _capture(request, "lead")
     lead = captured.lead
-    body = {
-        "success": True,
-        "message": capture_message(captured),
-        "leadId": lead["leadId"],
-        "score": lead["score"],
-        "tier": lead["tier"],
-        "emailDelivered": captured.email_queued,
-    }
+    body = success(
+        message=capture_message(captured),
+        leadId=lead["leadId"],
+        score=lead["score"],
+        tier=lead["tier"],
+        emailDelivered=captured.email_queued,
+    )
     return Reply(body, status=202 if captured.has_recipient and not captured.email_queued else 200)
 
 
@@ -90,16 +90,15 @@ def create_mid_demo_lead(request: Request) -> Reply:
     """Capture a lead during a demo; 202 when the notification waits for the queue."""
     captured = _capture(request, "mid_demo")
     lead = captured.lead
-    body = {
-        "success": True,
-        "message": capture_message(captured),
-        "leadId": lead["leadId"],
-        "email": lead["contact"]["email"],
-        "scenario": request.body.scenario,
-        "timestamp": lead["lastSubmittedAt"],
-        "emailDelivered": captured.email_queued,
-        "source": "mid-demo-capture",
-    }
+    body = success(
+        message=capture_message(captured),
+        leadId=lead["leadId"],
+        email=lead["contact"]["email"],
+        scenario=request.body.scenario,
+        timestamp=lead["lastSubmittedAt"],
+        emailDelivered=captured.email_queued,
+        source="mid-demo-capture",
+    )
     return Reply(body, status=202 if captured.has_recipient and not captured.email_queued else 201)
 
 

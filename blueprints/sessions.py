@@ -7,6 +7,7 @@ import azure.functions as func
 from shared.bookings import service as bookings
 from shared.identity.auth import VIEWER, OptionalBearer
 from shared.onboarding import service as onboarding
+from shared.platform.envelope import success
 from shared.platform.errors import BadRequest, Forbidden, NotFound, ServiceError, Unauthorized
 from shared.platform.http.adapter import operation
 from shared.platform.http.cookies import build_cookie
@@ -191,7 +192,7 @@ def patch_session_booking_lifecycle(request: Request) -> dict:
         note=body.note,
         loaded=grant.session,
     )
-    return {"success": True, "session": sessions.session_view(doc)}
+    return success(session=sessions.session_view(doc))
 
 
 def _file_reply(request: Request, stored) -> Reply:

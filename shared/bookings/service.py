@@ -11,6 +11,7 @@ from typing import Any
 from shared.bookings import machine
 from shared.bookings.repository import BookingLedgerRepository, ReminderRepository
 from shared.platform import clock, events
+from shared.platform.envelope import success
 from shared.platform.errors import BadRequest, Conflict, NotFound
 from shared.platform.store import queues
 from shared.platform.store.registry import (
@@ -475,7 +476,7 @@ def skip_reminder(principal: Any, session_id: str) -> dict[str, Any]:
         reminder_id = f"{session_id}-{machine.parse_instant(due).strftime('%Y%m%dT%H%M%S')}"
         with contextlib.suppress(NotFound):
             reminders.set_fields(reminder_id, due[:10], {"status": "skipped", "skippedAt": now})
-    return {"success": True, "workflowId": workflow_id(session_id), "signal": "skipReminder"}
+    return success(workflowId=workflow_id(session_id), signal="skipReminder")
 
 
 def _ledger_view(item: Document) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.catalog import content
+from shared.platform.envelope import success
 from shared.platform.errors import BadRequest, NotFound
 
 PUBLIC_VISIBILITIES = frozenset({"core", "proof"})
@@ -72,12 +73,12 @@ def vertical_workflows(vertical: str) -> dict[str, Any]:
     pack = next((pack for pack in content.packs() if pack["verticalPack"] == vertical), None)
     if pack is None:
         raise NotFound(f"Vertical pack {vertical!r} not found")
-    return {"success": True, "verticalPack": vertical, "workflows": pack["workflows"]}
+    return success(verticalPack=vertical, workflows=pack["workflows"])
 
 
 def list_packs() -> dict[str, Any]:
     """Every vertical pack with its workflows (admin catalog)."""
-    return {"success": True, "packs": list(content.packs())}
+    return success(packs=list(content.packs()))
 
 
 def realtime_tool(tool_id: str) -> dict[str, Any]:

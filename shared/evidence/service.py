@@ -21,6 +21,7 @@ from shared.evidence import index, storage
 from shared.evidence.bundle import build_bundle, content_sha256, is_finalized, section_sha256, sign_bundle
 from shared.evidence.repository import EvidenceIndexRepository
 from shared.platform import clock, events
+from shared.platform.envelope import success
 from shared.platform.errors import Conflict, NotFound, PreconditionFailed
 from shared.platform.principal import Principal
 from shared.platform.store.registry import EVIDENCE_INDEX_QUEUE, EVIDENCE_PACKS_CONTAINER, PDFS_CONTAINER
@@ -273,11 +274,7 @@ def index_session(tenant_id: str, session_id: str) -> str:
 def list_rows(principal: Principal) -> dict[str, Any]:
     """The caller's tenant's evidence index, the most recently changed first."""
     tenant_id = principal.tenant_id
-    return {
-        "success": True,
-        "tenantId": tenant_id,
-        "evidencePacks": [index.view(row) for row in rows.newest_for_tenant(tenant_id)],
-    }
+    return success(tenantId=tenant_id, evidencePacks=[index.view(row) for row in rows.newest_for_tenant(tenant_id)])
 
 
 def get_row(principal: Principal, session_id: str) -> dict[str, Any]:
@@ -288,7 +285,7 @@ def get_row(principal: Principal, session_id: str) -> dict[str, Any]:
             "No evidence index row for this session (a finalized session is indexed shortly; reindex builds it now)",
             code="evidence_not_indexed",
         )
-    return {"success": True, "evidencePack": index.view(row)}
+    return success(evidencePack=index.view(row))
 
 
 def reindex(principal: Principal, session_id: str, *, ip: str | None = None) -> dict[str, Any]:
@@ -307,4 +304,4 @@ def reindex(principal: Principal, session_id: str, *, ip: str | None = None) -> 
             changes=audit.diff(before or {}, after, AUDIT_FIELDS),
             ip=ip,
         )
-    return {"success": True, "evidencePack": index.view(after)}
+    return success(evidencePack=index.view(after))

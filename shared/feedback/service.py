@@ -13,6 +13,7 @@ from shared.feedback.repository import FeedbackRepository
 from shared.leads import ids
 from shared.leads.documents import clean_block
 from shared.platform import clock
+from shared.platform.envelope import success
 from shared.platform.errors import Conflict, ValidationFailed
 
 MAX_ID_ATTEMPTS = 5
@@ -47,5 +48,5 @@ def submit(
             feedback.create({**doc, "id": feedback_id, "feedbackId": feedback_id})
         except Conflict:
             continue
-        return {"success": True, "id": feedback_id}
+        return success(id=feedback_id)
     raise Conflict("Could not allocate a feedback id; try again", code="feedback_id_conflict")

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from shared.integrations import activity, catalog, safety
 from shared.integrations.repository import PracticeConnectorRepository
 from shared.platform import clock
+from shared.platform.envelope import success
 from shared.platform.errors import BadRequest, Conflict, NotFound, PreconditionFailed, ValidationFailed
 from shared.platform.secrets import MASK, SecretUnreadable, decrypt_fields, encrypt_fields, is_envelope
 from shared.platform.store.repository import Document
@@ -243,11 +244,7 @@ def settings_view(tenant_id: str, docs: Mapping[str, Document]) -> dict[str, Any
 
 def practice_connectors(tenant_id: str) -> dict[str, Any]:
     """GET practice-connectors: the tenant's connectors with their health (one query)."""
-    return {
-        "success": True,
-        "tenantId": tenant_id,
-        "settings": settings_view(tenant_id, connectors.for_tenant(tenant_id)),
-    }
+    return success(tenantId=tenant_id, settings=settings_view(tenant_id, connectors.for_tenant(tenant_id)))
 
 
 def integrations_overview(tenant_id: str) -> dict[str, Any]:
@@ -260,7 +257,7 @@ def integrations_overview(tenant_id: str) -> dict[str, Any]:
         connectors=connectors.for_tenant(tenant_id),
         now=clock.utc_now(),
     )
-    return {"success": True, "providers": list(catalog.public_providers()), "releaseSafety": report}
+    return success(providers=list(catalog.public_providers()), releaseSafety=report)
 
 
 # --- changes -----------------------------------------------------------------------------------
@@ -320,7 +317,7 @@ def upsert(principal: Principal, kind: str, body: ConnectorBody, *, ip: str | No
         same_provider = bool(existing) and existing.get("providerId") == provider.id
         was_connected = same_provider and existing.get("status") == CONNECTED
         if was_connected and before_clear == clean:
-            return {"success": True, "tenantId": tenant_id, "settings": settings_view(tenant_id, docs)}
+            return success(tenantId=tenant_id, settings=settings_view(tenant_id, docs))
         now = clock.now_iso()
         doc: Document = {
             "id": kind,
@@ -349,7 +346,7 @@ def upsert(principal: Principal, kind: str, body: ConnectorBody, *, ip: str | No
             ip=ip,
         )
         logger.info("connector %s of tenant %s now uses %s", kind, tenant_id, provider.id)
-        return {"success": True, "tenantId": tenant_id, "settings": settings_view(tenant_id, {**docs, kind: written})}
+        return success(tenantId=tenant_id, settings=settings_view(tenant_id, {**docs, kind: written}))
     raise Conflict("The connector is being changed by others; try again", code="write_conflict")
 
 
@@ -367,7 +364,7 @@ def disconnect(principal: Principal, kind: str, *, ip: str | None = None) -> dic
         impact = {"kind": kind, "providerId": existing.get("providerId"), "stopsWorking": STOPS_WORKING[kind]}
         if existing.get("status") == DISCONNECTED:
             settings = settings_view(tenant_id, docs)
-            return {"success": True, "tenantId": tenant_id, "settings": {**settings, "disconnected": impact}}
+            return success(tenantId=tenant_id, settings={**settings, "disconnected": impact})
         provider = catalog.providers().get(str(existing.get("providerId")))
         config = existing.get("config") or {}
         secret = _secret_names(config, provider)
@@ -399,7 +396,7 @@ def disconnect(principal: Principal, kind: str, *, ip: str | None = None) -> dic
             ip=ip,
         )
         settings = settings_view(tenant_id, {**docs, kind: written})
-        return {"success": True, "tenantId": tenant_id, "settings": {**settings, "disconnected": impact}}
+        return success(tenantId=tenant_id, settings={**settings, "disconnected": impact})
     raise Conflict("The connector is being changed by others; try again", code="write_conflict")
 
 
@@ -462,7 +459,7 @@ def test_connection(principal: Principal, provider_id: str, body: Mapping[str, A
     activity.record_check(tenant_id, check, connector_kind=kind)
     if stored is not None:
         _record_last_test(stored, check)
-    return {"success": True, "providerId": provider.id, "status": check.status}
+    return success(providerId=provider.id, status=check.status)
 
 
 def test_action(principal: Principal, provider_id: str, action_id: str, body: ActionTestBody) -> dict[str, Any]:
@@ -486,7 +483,7 @@ def test_action(principal: Principal, provider_id: str, action_id: str, body: Ac
     )
     kind = provider.kind if provider.kind in catalog.CONNECTOR_KINDS else None
     activity.record_result(tenant_id, result, source="action_test", connector_kind=kind)
-    return {"success": True, "result": result.to_dict()}
+    return success(result=result.to_dict())
 
 
 # --- running actions for other domains ------------------------------------------------------

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from shared.exceptions import service as exceptions
 from shared.integrations import activity, catalog, connectors
 from shared.platform import clock, events
+from shared.platform.envelope import success
 from shared.platform.errors import BadRequest, NotFound, ServiceError
 from shared.platform.secrets import SecretUnreadable
 from shared.platform.store.repository import Document
@@ -353,7 +354,7 @@ def retry_all(principal: Principal, *, ip: str | None = None) -> dict[str, Any]:
             changes={"queued": {"from": 0, "to": queued}},
             ip=ip,
         )
-    return {"success": True, "queuedCount": queued}
+    return success(queuedCount=queued)
 
 
 def _outcome_update(delivery: Document, attempt: _Attempt, now: str) -> Any:

@@ -28,6 +28,7 @@ from shared.email.models import EmailMessage
 from shared.leads import delivery, documents, emails, ids, limits, merge, scoring
 from shared.leads.repository import LeadRepository
 from shared.platform import clock, events
+from shared.platform.envelope import success
 from shared.platform.errors import Conflict, PreconditionFailed
 from shared.platform.settings import get_settings
 from shared.tenants.ids import DEFAULT_TENANT_ID
@@ -150,9 +151,8 @@ def send_transcript(
 def email_answer(queued: bool, *, what: str) -> tuple[dict[str, Any], int]:
     """The prospect-email operations' answer: 200 when queued, 202 when the email waits for the re-queue timer."""
     if queued:
-        return {"success": True, "emailDelivered": True, "message": f"The {what} is on its way"}, 200
-    return {
-        "success": True,
-        "emailDelivered": False,
-        "message": f"The {what} could not be queued now; it will be sent when email delivery recovers",
-    }, 202
+        return success(emailDelivered=True, message=f"The {what} is on its way"), 200
+    return success(
+        emailDelivered=False,
+        message=f"The {what} could not be queued now; it will be sent when email delivery recovers",
+    ), 202

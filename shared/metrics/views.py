@@ -27,6 +27,7 @@ from typing import Any
 from shared.metrics.models import LEAD_STATUSES, LEAD_TIERS, PILOT_STATUSES, TrendWindow
 from shared.metrics.rollups import TOTAL, Aggregate, RollupKey, ScenarioAggregate, aggregate, last_days, last_hours
 from shared.platform.clock import iso
+from shared.platform.envelope import success
 
 ERROR_RATE_DEGRADED = 0.05
 ERROR_RATE_DOWN = 0.5
@@ -122,14 +123,13 @@ def dashboard(docs: Iterable[dict[str, Any]], *, tenant_id: str, now: datetime) 
         health = "degraded"
     else:
         health = "down"
-    return {
-        "success": True,
-        "totalSessions": _count(total.count("sessionsStarted")),
-        "activeSessions": _count(recent.count("sessionsStarted") - recent.count("sessionsFinalized")),
-        "totalLeads": _count(total.count("leadsCreated")),
-        "errorRate": round(error_rate or 0.0, 4),
-        "systemHealth": health,
-    }
+    return success(
+        totalSessions=_count(total.count("sessionsStarted")),
+        activeSessions=_count(recent.count("sessionsStarted") - recent.count("sessionsFinalized")),
+        totalLeads=_count(total.count("leadsCreated")),
+        errorRate=round(error_rate or 0.0, 4),
+        systemHealth=health,
+    )
 
 
 # GET /api/cp/metrics/overview
@@ -143,19 +143,18 @@ def overview_keys() -> list[RollupKey]:
 def overview(docs: Iterable[dict[str, Any]], *, tenant_id: str, now: datetime) -> dict[str, Any]:
     """Headline counts since the tenant began: calls handled, leads, active pilots, bookings, documents, payments."""
     total = _sum(docs, [TOTAL], tenant_id)
-    return {
-        "success": True,
-        "tenantId": tenant_id,
-        "generatedAt": iso(now),
-        "callsHandled": _count(total.count("sessionsFinalized")),
-        "leadsCaptured": _count(total.count("leadsCreated")),
-        "activePilots": _count(total.pilotsByStatus.get("active", 0)),
-        "bookingsRequested": _count(total.count("bookingsRequested")),
-        "bookingsConfirmed": _count(total.count("bookingsConfirmed")),
-        "documentsRequested": _count(total.count("documentsRequested")),
-        "paymentsFollowedUp": _count(total.count("paymentsFollowedUp")),
-        "exceptionsOpen": _open_exceptions(total),
-    }
+    return success(
+        tenantId=tenant_id,
+        generatedAt=iso(now),
+        callsHandled=_count(total.count("sessionsFinalized")),
+        leadsCaptured=_count(total.count("leadsCreated")),
+        activePilots=_count(total.pilotsByStatus.get("active", 0)),
+        bookingsRequested=_count(total.count("bookingsRequested")),
+        bookingsConfirmed=_count(total.count("bookingsConfirmed")),
+        documentsRequested=_count(total.count("documentsRequested")),
+        paymentsFollowedUp=_count(total.count("paymentsFollowedUp")),
+        exceptionsOpen=_open_exceptions(total),
+    )
 
 
 # GET /api/cp/metrics/summary
@@ -321,23 +320,22 @@ def pipeline(docs: Iterable[dict[str, Any]], *, tenant_id: str, now: datetime) -
     total = _sum(docs, [TOTAL], tenant_id)
     recent = _sum(docs, last_days(now, PIPELINE_RECENT_DAYS), tenant_id)
     pilots = {status: _count(total.pilotsByStatus.get(status, 0)) for status in PILOT_STATUSES}
-    return {
-        "success": True,
-        "tenantId": tenant_id,
-        "generatedAt": iso(now),
-        "leads": {
+    return success(
+        tenantId=tenant_id,
+        generatedAt=iso(now),
+        leads={
             "total": _count(total.count("leadsCreated")),
             "last7d": _count(recent.count("leadsCreated")),
             "byStatus": {status: _count(total.leadsByStatus.get(status, 0)) for status in LEAD_STATUSES},
             "byTier": {tier: _count(total.leadsByTier.get(tier, 0)) for tier in LEAD_TIERS},
         },
-        "pilots": {
+        pilots={
             "total": _count(total.count("pilotsCreated")),
             "activeOrSetup": pilots["active"] + pilots["setup"],
             "converted": pilots["converted"],
             "byStatus": pilots,
         },
-    }
+    )
 
 
 # GET /api/cp/metrics/scenarios
@@ -370,7 +368,7 @@ def scenario_metrics(docs: Iterable[dict[str, Any]], *, tenant_id: str) -> dict[
             }
         )
     rows.sort(key=lambda row: (-row["totalSessions"], row["scenarioId"]))
-    return {"success": True, "scenarios": rows}
+    return success(scenarios=rows)
 
 
 # GET /api/public/slos

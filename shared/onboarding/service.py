@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from shared.audit import service as audit
 from shared.onboarding.repository import OnboardingProfileRepository
 from shared.platform import clock
+from shared.platform.envelope import success
 from shared.platform.errors import BadRequest, Conflict, NotFound, ServiceError, ValidationFailed
 from shared.platform.store.repository import Document
 
@@ -241,13 +242,13 @@ def profile_view(doc: Document) -> dict[str, Any]:
 def list_profiles(principal: Principal) -> dict[str, Any]:
     """The caller's tenant's profiles, newest first."""
     items = [profile_view(doc) for doc in profiles.for_tenant(principal.tenant_id, MAX_PROFILES)]
-    return {"success": True, "items": items, "count": len(items)}
+    return success(items=items, count=len(items))
 
 
 def get_profile(principal: Principal, profile_id: str) -> tuple[dict[str, Any], str]:
     """One profile of the caller's tenant and its ETag."""
     doc = read_profile(principal.tenant_id, profile_id)
-    return {"success": True, "item": profile_view(doc)}, etag(doc)
+    return success(item=profile_view(doc)), etag(doc)
 
 
 # --- writing ------------------------------------------------------------------------------
@@ -367,7 +368,7 @@ def create_profile(principal: Principal, body: CreateProfileBody, *, ip: str | N
         changes=changes,
         ip=ip,
     )
-    return {"success": True, "item": profile_view(stored)}, etag(stored)
+    return success(item=profile_view(stored)), etag(stored)
 
 
 def update_profile(
@@ -384,7 +385,7 @@ def update_profile(
         fields = _answers(body, doc, tenant_id, profile_id)
         changed = {name: value for name, value in fields.items() if doc.get(name) != value}
         if not changed:
-            return {"success": True, "item": profile_view(doc)}, etag(doc)
+            return success(item=profile_view(doc)), etag(doc)
         changed.update(revision=revision + 1, updatedAt=clock.now_iso(), updatedBy=principal.user_id)
 
         def same_revision(current: Document, seen: int = revision) -> None:
@@ -414,7 +415,7 @@ def update_profile(
             # Someone else changed the answers meanwhile: recompute this patch on their version.
             doc = read_profile(tenant_id, profile_id)
             continue
-        return {"success": True, "item": profile_view(after)}, etag(after)
+        return success(item=profile_view(after)), etag(after)
     raise Conflict("The profile is being changed by others; try again", code="write_conflict")
 
 
@@ -567,7 +568,7 @@ def test_destination(principal: Principal, profile_id: str, kind: str) -> dict[s
     )
     logger.info("onboarding destination test %s of profile %s: ok=%s", kind, profile_id, outcome["ok"])
     result = {name: status[name] for name in ("kind", "ok", "checkedAt", "message")}
-    return {"success": True, "result": {**result, "profileId": profile_id}}
+    return success(result={**result, "profileId": profile_id})
 
 
 # --- other domains: the persona runtime, sessions and workflows ---------------------------

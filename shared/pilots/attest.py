@@ -25,6 +25,7 @@ from shared.pilots.models import AttestationBody
 from shared.pilots.service import pilots
 from shared.pilots.weeks import parse_week_id
 from shared.platform import clock
+from shared.platform.envelope import success
 from shared.platform.errors import Conflict
 
 ATTESTATION_FIELDS = (
@@ -90,4 +91,4 @@ def submit(token: str, body: AttestationBody) -> dict[str, Any]:
         stored = pilots.create(doc)
     except Conflict:
         raise AlreadyAttested("This week was attested already") from None
-    return {"success": True, "attestation": view(stored, token)}
+    return success(attestation=view(stored, token))

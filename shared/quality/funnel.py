@@ -39,6 +39,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from shared.platform import clock
+from shared.platform.envelope import success
 from shared.quality.evaluator import DEFAULT_TARGET_SCORE
 
 COUNT_FIELDS: tuple[str, ...] = (
@@ -375,4 +376,4 @@ def summarize(
 
 def funnel_response(counters: Mapping[str, Any] | None, *, tenant_id: str, now: str | None = None) -> dict[str, Any]:
     """The 200 body of GET /api/cp/quality/funnel."""
-    return {"success": True, "summary": summarize(counters, tenant_id=tenant_id, now=now)}
+    return success(summary=summarize(counters, tenant_id=tenant_id, now=now))

@@ -31,6 +31,7 @@ from collections.abc import Callable
 from typing import Any
 
 from shared.platform import clock
+from shared.platform.envelope import success
 from shared.platform.errors import Conflict, NotFound, PreconditionFailed, ServiceUnavailable
 from shared.platform.principal import Principal
 from shared.platform.store.repository import Document
@@ -207,7 +208,7 @@ def get_scorecard(principal: Principal, session_id: str) -> dict[str, Any]:
     tenant_id = _tenant(principal)
     record = records.read(quality_score_id(session_id), tenant_id)
     if _is_scored(record) and not (record or {}).get("pending"):
-        return {"success": True, "scorecard": scorecard_view(record)}
+        return success(scorecard=scorecard_view(record))
     session, evaluation = _evaluate(tenant_id, session_id)
 
     def build(current: Document | None) -> tuple[Document, Document] | None:
@@ -216,7 +217,7 @@ def get_scorecard(principal: Principal, session_id: str) -> dict[str, Any]:
         return _scorecard_change(session, evaluation, current)
 
     stored = commit(tenant_id, session_id, build, current=record)
-    return {"success": True, "scorecard": scorecard_view(stored or {})}
+    return success(scorecard=scorecard_view(stored or {}))
 
 
 def _audit_view(record: Document | None) -> dict[str, Any]:
@@ -251,17 +252,13 @@ def recompute(principal: Principal, session_id: str, *, ip: str | None = None) -
         changes=audit.diff(before, _audit_view(stored), AUDITED_FIELDS),
         ip=ip,
     )
-    return {"success": True, "scorecard": scorecard_view(stored or {})}
+    return success(scorecard=scorecard_view(stored or {}))
 
 
 def list_scorecards(principal: Principal) -> dict[str, Any]:
     """The tenant's stored scorecards, most recently computed first (at most 200; one query)."""
     tenant_id = _tenant(principal)
-    return {
-        "success": True,
-        "tenantId": tenant_id,
-        "scorecards": [scorecard_view(doc) for doc in records.newest_scored(tenant_id)],
-    }
+    return success(tenantId=tenant_id, scorecards=[scorecard_view(doc) for doc in records.newest_scored(tenant_id)])
 
 
 def get_funnel(principal: Principal) -> dict[str, Any]:

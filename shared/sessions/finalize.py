@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from shared.catalog import content
 from shared.catalog.service import scenario_or_400
 from shared.platform import clock, events
+from shared.platform.envelope import success
 from shared.platform.errors import BadRequest
 from shared.platform.principal import Principal
 from shared.platform.store.repository import Document
@@ -223,11 +224,10 @@ def finalize(
     # Metrics, the evidence index and intake delivery to the practice's systems follow (shared/subscriptions.py).
     events.publish("session.finalized", stored, extracted, grant is None)
     results = stored["results"]
-    return {
-        "success": True,
-        "sessionId": stored["id"],
-        "accessKey": key,
-        "leadScore": results["leadScore"]["score"],
-        "leadTier": results["leadScore"]["tier"],
-        "results": results,
-    }
+    return success(
+        sessionId=stored["id"],
+        accessKey=key,
+        leadScore=results["leadScore"]["score"],
+        leadTier=results["leadScore"]["tier"],
+        results=results,
+    )

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from shared.catalog import content
 from shared.catalog.service import scenario_or_400
 from shared.platform import clock, events
+from shared.platform.envelope import success
 from shared.platform.errors import BadRequest
 from shared.platform.principal import Principal
 from shared.platform.settings import get_settings
@@ -190,13 +191,7 @@ def create_session(
     )
     aggregate.create(doc, handle)
     events.publish("session.started", doc)
-    response = {
-        "success": True,
-        "sessionId": doc["id"],
-        "accessKey": key,
-        "createdAt": doc["createdAt"],
-        "expiresAt": doc["expiresAt"],
-    }
+    response = success(sessionId=doc["id"], accessKey=key, createdAt=doc["createdAt"], expiresAt=doc["expiresAt"])
     if locale:
         response["requestedLocale"] = locale
     return response, key
@@ -316,18 +311,17 @@ def list_sessions(tenant_id: str, query: SessionListQuery) -> dict[str, Any]:
         limit=wanted,
     )
     page_docs = docs[(query.page - 1) * query.pageSize : wanted]
-    return {
-        "success": True,
-        "sessions": [_list_item(doc) for doc in page_docs],
-        "pagination": {
+    return success(
+        sessions=[_list_item(doc) for doc in page_docs],
+        pagination={
             "page": query.page,
             "pageSize": query.pageSize,
             "total": total,
             "totalPages": (total + query.pageSize - 1) // query.pageSize,
         },
-        "filters": filters,
-        "sort": {"sortBy": query.sortBy, "sortOrder": query.sortOrder},
-    }
+        filters=filters,
+        sort={"sortBy": query.sortBy, "sortOrder": query.sortOrder},
+    )
 
 
 def desk_list(tenant_id: str, page: int, limit: int) -> dict[str, Any]:
@@ -337,11 +331,7 @@ def desk_list(tenant_id: str, page: int, limit: int) -> dict[str, Any]:
     docs = aggregate.query(
         tenant_id, "SELECT * FROM c WHERE c.tenantId = @tenantId ORDER BY c.createdAt DESC", {}, limit=wanted
     )
-    return {
-        "success": True,
-        "sessions": [session_view(doc) for doc in docs[(page - 1) * limit : wanted]],
-        "count": total,
-    }
+    return success(sessions=[session_view(doc) for doc in docs[(page - 1) * limit : wanted]], count=total)
 
 
 def desk_cost(doc: Document) -> dict[str, Any]:
@@ -354,4 +344,4 @@ def desk_cost(doc: Document) -> dict[str, Any]:
     )
     table = cost.price_table(get_settings().realtime_price_table)
     estimate = cost.estimate(int(usage.get("inputTokens", 0)), int(usage.get("outputTokens", 0)), deployment, table)
-    return {"success": True, "cost": estimate["estimatedCostUsd"], "currency": "USD"}
+    return success(cost=estimate["estimatedCostUsd"], currency="USD")

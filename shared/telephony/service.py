@@ -30,6 +30,7 @@ from functools import cache
 from typing import Any
 
 from shared.platform import clock, events
+from shared.platform.envelope import success
 from shared.platform.errors import BadRequest, Conflict, NotFound, ServiceUnavailable, Unauthorized
 from shared.platform.settings import SettingsError, get_settings
 from shared.platform.store.repository import Document
@@ -107,7 +108,7 @@ def receive(raw: bytes, media_type: str, signature: str | None, query: dict[str,
             applied += 1
         else:
             duplicates += 1
-    return {"success": True, "applied": applied, "duplicates": duplicates}
+    return success(applied=applied, duplicates=duplicates)
 
 
 def _session_for(event: CallEvent) -> Document:
@@ -316,4 +317,4 @@ def start_outbound(principal: Any, body: Any) -> dict[str, Any]:
         aggregate,
     )
     logger.info("outbound call %s placed for session %s tenant %s", result.provider_id, session_id, tenant_id)
-    return {"success": True, "sessionId": session_id}
+    return success(sessionId=session_id)

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from shared.audit import service as audit
 from shared.platform import clock, lifecycle
 from shared.platform.cache import TtlCache
+from shared.platform.envelope import success
 from shared.platform.errors import Forbidden, ValidationFailed
 from shared.platform.principal import Principal
 from shared.platform.store import metering
@@ -114,7 +115,7 @@ def read_settings(tenant_id: str) -> dict[str, Any]:
 
 def settings_view(tenant_id: str) -> dict[str, Any]:
     """The contract's tenant-settings answer."""
-    return {"success": True, "settings": read_settings(tenant_id)}
+    return success(settings=read_settings(tenant_id))
 
 
 def merged(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
@@ -157,7 +158,7 @@ def update_settings(actor: Principal, tenant_id: str, patch: dict[str, Any], *, 
         )
         _public_demo.forget(tenant_id)
         _sales_recipient.forget(tenant_id)
-    return {"success": True, "settings": settings}
+    return success(settings=settings)
 
 
 def _public_demo_origins(tenant_id: str) -> frozenset[str]:

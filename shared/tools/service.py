@@ -31,6 +31,7 @@ from typing import Any
 
 from shared.catalog import content
 from shared.platform import clock, events
+from shared.platform.envelope import success
 from shared.platform.errors import BadRequest, NotFound, PayloadTooLarge, ServiceError, ValidationFailed
 from shared.platform.settings import get_settings
 from shared.platform.store.repository import Document
@@ -95,21 +96,18 @@ def answer(doc: Document, correlation_id: str, *, replay: bool) -> tuple[int, di
         )
     if status == "pending_approval":
         approval = doc["approval"]
-        return 202, {
-            "success": True,
-            "status": "pending_approval",
-            "message": (
-                "The tool needs an operator's approval; it runs once an operator approves it on the exceptions desk"
-            ),
+        return 202, success(
+            status="pending_approval",
+            message="The tool needs an operator's approval; it runs once approved on the exceptions desk",
             **common,
-            "result": {
+            result={
                 "approvalQueued": True,
                 "approvalId": approval["id"],
                 "queue": APPROVAL_QUEUE_NAME,
                 "deduped": replay,
             },
-            "runtime": _runtime(doc, "pending_approval", correlation_id),
-        }
+            runtime=_runtime(doc, "pending_approval", correlation_id),
+        )
     ok = status == "succeeded"
     return 200, {
         "success": ok,

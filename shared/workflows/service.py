@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from shared.audit import service as audit
 from shared.onboarding import service as onboarding
 from shared.platform import clock
+from shared.platform.envelope import success
 from shared.platform.errors import BadRequest, Conflict, NotFound, PreconditionFailed, ServiceError, ValidationFailed
 from shared.platform.store.repository import Document
 from shared.workflow_graphs import graph, vocabulary
@@ -135,11 +136,11 @@ def workflow_state(
         item = workflows.version(tenant_id, profile_id, version) if version <= current else None
         if item is None:
             raise NotFound("This workflow version does not exist", code="workflow_version_not_found")
-        return {"success": True, "workflow": _published_view(profile_id, item, current)}, None
+        return success(workflow=_published_view(profile_id, item, current)), None
     draft = workflows.draft(tenant_id, profile_id)
     if current and (draft is None or draft.get("contentHash") == profile.get("publishedWorkflowHash")):
-        return {"success": True, "workflow": _current_published(profile)}, draft_etag(draft)
-    return {"success": True, "workflow": _draft_view(profile, draft)}, draft_etag(draft)
+        return success(workflow=_current_published(profile)), draft_etag(draft)
+    return success(workflow=_draft_view(profile, draft)), draft_etag(draft)
 
 
 def save_draft(
@@ -185,7 +186,7 @@ def save_draft(
         if expected != int(draft.get("revision") or 0):
             raise StaleDraft()
         if draft.get("contentHash") == content_hash and draft.get("vocabulary") == vocabulary.VERSION:
-            return {"success": True, "workflow": _draft_view(profile, draft)}, draft_etag(draft)
+            return success(workflow=_draft_view(profile, draft)), draft_etag(draft)
         before_revision, before_nodes, before_edges = int(draft["revision"]), len(draft["nodes"]), len(draft["edges"])
         candidate = {
             **draft,
@@ -215,7 +216,7 @@ def save_draft(
         changes=changes,
         ip=ip,
     )
-    return {"success": True, "workflow": _draft_view(profile, saved)}, draft_etag(saved)
+    return success(workflow=_draft_view(profile, saved)), draft_etag(saved)
 
 
 def readiness_problems(tenant_id: str, profile: Document, checked: graph.Graph) -> list[str]:
@@ -271,7 +272,7 @@ def publish(principal: Principal, profile_id: str, *, ip: str | None) -> dict[st
     current = int(profile.get("publishedWorkflowVersion") or 0)
     content_hash = graph.content_hash(checked.as_dict())
     if current and profile.get("publishedWorkflowHash") == content_hash:
-        return {"success": True, "workflow": _current_published(profile)}
+        return success(workflow=_current_published(profile))
     version = current + 1
     now = clock.now_iso()
     item: Document = {
@@ -315,7 +316,7 @@ def publish(principal: Principal, profile_id: str, *, ip: str | None) -> dict[st
         changes={"publishedWorkflowVersion": {"from": current or None, "to": version}},
         ip=ip,
     )
-    return {"success": True, "workflow": _published_view(profile_id, item, version)}
+    return success(workflow=_published_view(profile_id, item, version))
 
 
 def trigger_actions(workflow: dict[str, Any]) -> list[str]:
@@ -411,4 +412,4 @@ def trigger(principal: Principal, body: TriggerBody, *, correlation_id: str, ip:
         },
         ip=ip,
     )
-    return {"success": True, "executionId": execution_id}
+    return success(executionId=execution_id)
