@@ -20,7 +20,14 @@ def seed_tool_policy() -> None:
     seed_rules()
 
 
-SEEDERS: list[Callable[[], None]] = [seed_tool_policy]
+def seed_public_slos() -> None:
+    """Compute the first public SLO snapshot now, instead of answering 503 until the 15-minute timer fires."""
+    from shared.metrics.service import refresh_public_slos
+
+    refresh_public_slos()
+
+
+SEEDERS: list[Callable[[], None]] = [seed_tool_policy, seed_public_slos]
 
 
 def run_seeders() -> int:
