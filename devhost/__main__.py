@@ -26,7 +26,7 @@ from devhost.host import PROJECT_ROOT, DevHost
 from devhost.provision import provision
 from devhost.seed import run_seeders
 from devhost.settings_loader import LOCAL_SETTINGS, ensure_local_settings, load_local_settings
-from devhost.tokens import DevTokenError, mint_dev_token, trust_dev_signing_key
+from devhost.tokens import DevTokenError, ensure_dev_webhook_secret, mint_dev_token, trust_dev_signing_key
 from shared.platform.lifecycle import reset_process_state
 from shared.platform.net import is_loopback_host
 from shared.platform.principal import Role
@@ -52,7 +52,7 @@ class Command:
 
 
 def load_environment(root: Path = PROJECT_ROOT) -> None:
-    """Create local.settings.json if needed (trusting this machine's dev signing key), apply it, refresh clients.
+    """Create local.settings.json if needed (with this machine's dev keys and webhook secret); apply it.
 
     With DEVHOST_LOCAL_SETTINGS=none the environment alone configures the app (tests and benchmarks
     start hosts that way, so they never read or write a developer's local.settings.json).
@@ -62,6 +62,7 @@ def load_environment(root: Path = PROJECT_ROOT) -> None:
 
         settings_path = ensure_local_settings(root)
         trust_dev_signing_key(root, settings_path)
+        ensure_dev_webhook_secret(settings_path)
         ensure_dev_encryption_keys(root, settings_path)
         load_local_settings(root / LOCAL_SETTINGS)
     refresh_clients()

@@ -124,6 +124,22 @@ def trust_dev_signing_key(root: Path, settings_path: Path) -> None:
     settings_path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
 
 
+def ensure_dev_webhook_secret(settings_path: Path) -> None:
+    """Give local.settings.json a Clerk (Svix) webhook secret of its own when it has none yet.
+
+    With no secret the webhook refuses every delivery (503); locally it verifies signatures made with
+    this one instead, so signed test deliveries and bad signatures behave as they do in Azure.
+    """
+    import secrets
+
+    document = json.loads(settings_path.read_text(encoding="utf-8"))
+    values = document.setdefault("Values", {})
+    if (values.get("CLERK_WEBHOOK_SIGNING_SECRET") or "").strip():
+        return
+    values["CLERK_WEBHOOK_SIGNING_SECRET"] = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+    settings_path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+
+
 def mint_dev_token(
     root: Path, *, tenant_id: str, role: Any, super_admin: bool, user_id: str | None, ttl_seconds: int
 ) -> str:

@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
+
+import pytest
 
 from devhost.__main__ import build_parser
-from devhost.tokens import DEV_ISSUER, load_or_create_dev_key, mint_dev_token, public_pem, trust_dev_signing_key
+from devhost.tokens import (
+    DEV_ISSUER,
+    ensure_dev_webhook_secret,
+    load_or_create_dev_key,
+    mint_dev_token,
+    public_pem,
+    trust_dev_signing_key,
+)
 from shared.platform.principal import Role
 from tests.conftest import reset_clients
 from tests.support.identity import new_tenant_id
@@ -37,6 +47,33 @@ def test_a_key_already_trusted_is_left_alone(tmp_path):
     )
     trust_dev_signing_key(tmp_path, settings_file)
     assert json.loads(settings_file.read_text())["Values"]["CLERK_JWT_KEY"] == ""
+
+
+def test_local_settings_get_a_webhook_secret_that_svix_signs_and_verifies_with(tmp_path):
+    from svix.webhooks import Webhook, WebhookVerificationError
+
+    settings_file = tmp_path / "local.settings.json"
+    settings_file.write_text(json.dumps({"Values": {"CLERK_WEBHOOK_SIGNING_SECRET": ""}}))
+    ensure_dev_webhook_secret(settings_file)
+    secret = json.loads(settings_file.read_text())["Values"]["CLERK_WEBHOOK_SIGNING_SECRET"]
+    assert secret.startswith("whsec_")
+
+    webhook, body, moment = Webhook(secret), b'{"type": "user.created"}', datetime.now(UTC)
+    headers = {"svix-id": "msg_1", "svix-timestamp": str(int(moment.timestamp()))}
+    headers["svix-signature"] = webhook.sign("msg_1", moment, body.decode())
+    webhook.verify(body, headers)  # raises unless the signature matches
+    with pytest.raises(WebhookVerificationError):
+        Webhook("whsec_" + "QQ==" * 8).verify(body, headers)
+
+    ensure_dev_webhook_secret(settings_file)
+    assert json.loads(settings_file.read_text())["Values"]["CLERK_WEBHOOK_SIGNING_SECRET"] == secret
+
+
+def test_a_configured_webhook_secret_is_left_alone(tmp_path):
+    settings_file = tmp_path / "local.settings.json"
+    settings_file.write_text(json.dumps({"Values": {"CLERK_WEBHOOK_SIGNING_SECRET": "whsec_configured"}}))
+    ensure_dev_webhook_secret(settings_file)
+    assert json.loads(settings_file.read_text())["Values"]["CLERK_WEBHOOK_SIGNING_SECRET"] == "whsec_configured"
 
 
 def test_a_minted_token_opens_the_tenant_with_its_role(client, tmp_path, settings_env):
