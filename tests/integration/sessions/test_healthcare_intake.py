@@ -11,7 +11,6 @@ from devhost.emulators import free_ports
 from shared.integrations import demo_store
 from shared.integrations.repository import PracticeConnectorRepository
 from shared.sessions import aggregate
-from tests.conftest import reset_clients
 from tests.support.identity import new_tenant_id
 from tests.support.integrations import SIGNING_SECRET, WebhookReceiver
 from tests.support.sessions import finalize_payload, key_headers, start_session
@@ -26,12 +25,6 @@ INTAKE = {
     "preferredLanguage": "es-MX",
     "consentToTreat": "granted",
 }
-
-
-@pytest.fixture
-def loopback_connectors(settings_env):
-    settings_env.setenv("OUTBOUND_ALLOW_LOOPBACK", "true")
-    reset_clients()
 
 
 def intake_session(client, tokens, tenant: str) -> dict:
@@ -92,9 +85,7 @@ def connect(client, tokens, tenant: str, kind: str, provider: str, config: dict)
     assert response.status_code == 200, response.text
 
 
-def test_the_fhir_ehr_receives_the_patient_once_as_a_conditional_create(
-    client, tokens, httpserver, loopback_connectors
-):
+def test_the_fhir_ehr_receives_the_patient_once_as_a_conditional_create(client, tokens, httpserver, loopback):
     tenant = new_tenant_id("hc")
     connect(
         client,
@@ -142,7 +133,7 @@ def test_the_fhir_ehr_receives_the_patient_once_as_a_conditional_create(
     assert EHR_TOKEN not in json.dumps(stored)
 
 
-def test_the_webhook_receives_a_signed_intake_event(client, tokens, httpserver, loopback_connectors):
+def test_the_webhook_receives_a_signed_intake_event(client, tokens, httpserver, loopback):
     tenant = new_tenant_id("hc")
     receiver = WebhookReceiver(httpserver)
     connect(client, tokens, tenant, "webhook", "signed_webhook", {"url": receiver.url, "signingSecret": SIGNING_SECRET})
@@ -175,7 +166,7 @@ def test_the_demo_ehr_records_the_patient_in_the_demo_store(client, tokens):
     }
 
 
-def test_a_dead_connector_is_a_failed_outcome_and_an_open_exception(client, tokens, httpserver, loopback_connectors):
+def test_a_dead_connector_is_a_failed_outcome_and_an_open_exception(client, tokens, httpserver, loopback):
     tenant = new_tenant_id("hc")
     dead = free_ports(1)[0]
     connect(

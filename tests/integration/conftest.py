@@ -1,4 +1,4 @@
-"""Fixtures for the Integrations operations: loopback fakes allowed, a provider fake each test may stop."""
+"""Fixtures several integration folders share: loopback fakes allowed, provider fakes a test owns."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from tests.conftest import reset_clients
+from tests.support.onboarding import SignedReceiver
 
 
 @pytest.fixture
 def loopback(settings_env):
-    """Connectors may reach loopback fakes in this test (OUTBOUND_ALLOW_LOOPBACK)."""
+    """Connectors and destinations may reach loopback fakes in this test (OUTBOUND_ALLOW_LOOPBACK)."""
     settings_env.setenv("OUTBOUND_ALLOW_LOOPBACK", "true")
     reset_clients()
     return settings_env
@@ -27,3 +28,9 @@ def provider_server() -> Iterator[HTTPServer]:
     server.clear()
     if server.is_running():
         server.stop()
+
+
+@pytest.fixture
+def receiver(httpserver: HTTPServer, loopback) -> SignedReceiver:
+    """A signature-checking webhook receiver on loopback."""
+    return SignedReceiver(httpserver)
