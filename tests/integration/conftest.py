@@ -1,4 +1,4 @@
-"""Fixtures several integration folders share: loopback fakes allowed, provider fakes a test owns."""
+"""Fixtures several integration folders share: loopback fakes allowed, provider fakes a test owns, a clock it moves."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from tests.conftest import reset_clients
+from tests.support.clock import FakeClock
 from tests.support.onboarding import SignedReceiver
 
 
@@ -34,3 +35,13 @@ def provider_server() -> Iterator[HTTPServer]:
 def receiver(httpserver: HTTPServer, loopback) -> SignedReceiver:
     """A signature-checking webhook receiver on loopback."""
     return SignedReceiver(httpserver)
+
+
+@pytest.fixture
+def fake_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeClock]:
+    """A clock the test moves; the real one is back after the test."""
+    from shared.platform import clock
+
+    fake = FakeClock(clock.utc_now())
+    monkeypatch.setattr(clock, "utc_now", fake)
+    yield fake
