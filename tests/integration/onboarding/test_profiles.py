@@ -8,6 +8,7 @@ import threading
 
 import pytest
 
+from tests.support.concurrency import run_in_threads
 from tests.support.identity import new_tenant_id
 from tests.support.onboarding import WEBHOOK_SECRET, answers, audit_events, create_profile, stored_profile
 
@@ -196,11 +197,7 @@ def test_concurrent_patches_with_the_same_if_match_give_one_winner(devhost, toke
             )
             statuses.append(response.status_code)
 
-    threads = [threading.Thread(target=write, args=(i,)) for i in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(write, [(i,) for i in range(4)])
     assert sorted(statuses) == [200, 409, 409, 409]
     assert stored_profile(tenant, item["id"])["revision"] == 2
 
@@ -221,11 +218,7 @@ def test_patches_without_if_match_all_land(devhost, tokens):
             http.check_budget = False
             assert http.patch(f"{BASE}/{item['id']}", json={name: value}, headers=admin).status_code == 200
 
-    threads = [threading.Thread(target=write, args=pair) for pair in zip(fields, values, strict=True)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(write, zip(fields, values, strict=True))
     stored = stored_profile(tenant, item["id"])
     assert [stored[name] for name in fields] == values and stored["revision"] == 4
 

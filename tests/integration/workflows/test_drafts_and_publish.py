@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import threading
 
+from tests.support.concurrency import run_in_threads
 from tests.support.identity import new_tenant_id
 from tests.support.onboarding import PERSONA, audit_events, create_profile, stored_profile, workflow_graph
 
@@ -113,11 +114,7 @@ def test_two_concurrent_saves_of_the_same_revision_give_one_409(devhost, tokens)
                 barrier.wait()
                 statuses.append(save(http, admin, profile["id"], relabelled(label), etag).status_code)
 
-        threads = [threading.Thread(target=write, args=(f"round {round_number} writer {i}",)) for i in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        run_in_threads(write, [(f"round {round_number} writer {i}",) for i in range(2)])
         assert sorted(statuses) == [200, 409], statuses
 
 
@@ -137,11 +134,7 @@ def test_two_concurrent_first_saves_give_one_409(devhost, tokens):
             barrier.wait()
             statuses.append(save(http, admin, profile["id"], relabelled(label), '"0"').status_code)
 
-    threads = [threading.Thread(target=write, args=(f"first {i}",)) for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(write, [(f"first {i}",) for i in range(2)])
     assert sorted(statuses) == [200, 409]
 
 
@@ -343,11 +336,7 @@ def test_concurrent_publishes_make_one_version(devhost, tokens):
             barrier.wait()
             statuses.append(publish(http, admin, profile["id"]).status_code)
 
-    threads = [threading.Thread(target=publish_now) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(publish_now, [()] * 3)
     # A loser either collides on version 1 (409) or arrives after it and finds nothing new to publish (200).
     assert statuses.count(200) >= 1 and set(statuses) <= {200, 409}
     assert stored_profile(tenant, profile["id"])["publishedWorkflowVersion"] == 1

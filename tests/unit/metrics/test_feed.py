@@ -34,6 +34,7 @@ from shared.metrics.feed import (
 from shared.metrics.models import FeedQuery
 from shared.platform.clock import parse_iso
 from shared.platform.errors import BadRequest, Conflict
+from tests.support.concurrency import run_in_threads
 from tests.support.contract import validate_response
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
@@ -154,11 +155,7 @@ def test_concurrent_writers_leave_a_gapless_sequence() -> None:
             time.sleep(0)  # let the others move on: the head goes stale between query and create, as across instances
             store.append(feed_event(number * 1000 + step, T0), head)
 
-    threads = [threading.Thread(target=writer, args=(number,)) for number in range(writers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(writer, [(number,) for number in range(writers)])
     items = store.ordered()
     assert len(items) == per_writer * writers
     assert_gapless(items)
