@@ -1,15 +1,18 @@
-"""Fixtures several integration folders share: loopback fakes allowed, provider fakes a test owns, a clock it moves."""
+"""Fixtures several integration folders share: loopback access, provider and SMTP fakes, a scripted clock."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
+from aiosmtpd.controller import Controller
 from pytest_httpserver import HTTPServer
 
+from devhost.emulators import free_ports
 from tests.conftest import reset_clients
 from tests.support.clock import FakeClock
 from tests.support.onboarding import SignedReceiver
+from tests.support.smtp import Inbox
 
 
 @pytest.fixture
@@ -45,3 +48,13 @@ def fake_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeClock]:
     fake = FakeClock(clock.utc_now())
     monkeypatch.setattr(clock, "utc_now", fake)
     yield fake
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[Controller, Inbox]]:
+    """A loopback SMTP server of this test alone, and the inbox of what it accepted."""
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_ports(1)[0])
+    controller.start()
+    yield controller, inbox
+    controller.stop()

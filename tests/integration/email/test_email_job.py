@@ -24,6 +24,7 @@ from shared.platform.settings import get_settings
 from shared.platform.store.blobs import get_container
 from shared.platform.store.registry import EMAIL_OUTBOX_CONTAINER, EMAILS_QUEUE
 from tests.conftest import reset_clients
+from tests.support.smtp import Inbox
 
 SENDER = "Tellgence Test <noreply@tellgence.test>"
 MAX_ATTEMPTS = 3
@@ -76,26 +77,6 @@ def jobs_host(emulators: object) -> Iterator[DevHost]:
 def empty_queues(emulators: object) -> None:
     for name in (EMAILS_QUEUE, EMAILS_QUEUE + "-poison"):
         storage_queue(name).clear_messages()
-
-
-class Inbox:
-    """An aiosmtpd handler keeping every accepted message."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[str, list[str], bytes]] = []
-
-    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:
-        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[tuple[Controller, Inbox]]:
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_ports(1)[0])
-    controller.start()
-    yield controller, inbox
-    controller.stop()
 
 
 def test_the_outbox_provider_writes_the_message_as_an_eml_blob(jobs_host: DevHost, settings_env: pytest.MonkeyPatch):
