@@ -40,13 +40,18 @@ class EventSourceClient:
 
     def poll(self) -> list[Event]:
         """One connection: request a batch, read all of it, return the events it dispatched."""
+        response = self.connect()
+        assert response.headers["content-type"].startswith("text/event-stream")
+        return self.receive(response.text)
+
+    def connect(self) -> Any:
+        """Request a batch as a (re)connecting EventSource: Accept, and Last-Event-ID once there is one."""
         headers = {**self.headers, "Accept": "text/event-stream"}
         if self.last_event_id:
             headers["Last-Event-ID"] = self.last_event_id
         response = self.http.get(FEED_PATH, headers=headers)
         assert response.status_code == 200, response.text
-        assert response.headers["content-type"].startswith("text/event-stream")
-        return self.receive(response.text)
+        return response
 
     def receive(self, text: str) -> list[Event]:
         """Take a (possibly cut-off) stream body as this connection's whole input."""
@@ -56,12 +61,7 @@ class EventSourceClient:
 
     def cut_off(self, at: int) -> list[Event]:
         """One connection that drops after `at` characters of the batch."""
-        headers = {**self.headers, "Accept": "text/event-stream"}
-        if self.last_event_id:
-            headers["Last-Event-ID"] = self.last_event_id
-        response = self.http.get(FEED_PATH, headers=headers)
-        assert response.status_code == 200, response.text
-        return self.receive(response.text[:at])
+        return self.receive(self.connect().text[:at])
 
     def feed(self, text: str) -> list[Event]:
         """Parse a stream body; returns the dispatched events and updates the last event id and retry.
