@@ -63,6 +63,19 @@ def configure(settings_env: pytest.MonkeyPatch, **values: str) -> None:
     reset_clients()
 
 
+def configure_smtp(settings_env: pytest.MonkeyPatch, port: int, starttls: str = "false", **values: str) -> None:
+    """The SMTP provider, sending as SENDER to a server on loopback at `port`."""
+    configure(
+        settings_env,
+        EMAIL_PROVIDER="smtp",
+        EMAIL_FROM=SENDER,
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=str(port),
+        SMTP_STARTTLS=starttls,
+        **values,
+    )
+
+
 @pytest.fixture(scope="module")
 def jobs_host(emulators: object) -> Iterator[DevHost]:
     """A host over an app with only the jobs blueprint; retries without delay, three attempts."""
@@ -116,14 +129,7 @@ def test_the_smtp_provider_delivers_to_the_server_with_the_right_headers(
     jobs_host: DevHost, settings_env: pytest.MonkeyPatch, smtp_server: tuple[Controller, Inbox]
 ):
     controller, inbox = smtp_server
-    configure(
-        settings_env,
-        EMAIL_PROVIDER="smtp",
-        EMAIL_FROM=SENDER,
-        SMTP_HOST="127.0.0.1",
-        SMTP_PORT=str(controller.port),
-        SMTP_STARTTLS="false",
-    )
+    configure_smtp(settings_env, controller.port)
     email = message(to=["patient@example.com", "carer@example.org"])
     service.enqueue_email(email)
     assert jobs_host.drain_queues(timeout=20) == 1
@@ -157,16 +163,7 @@ def test_smtp_logs_in_when_a_username_is_set(settings_env: pytest.MonkeyPatch):
     )
     controller.start()
     try:
-        configure(
-            settings_env,
-            EMAIL_PROVIDER="smtp",
-            EMAIL_FROM=SENDER,
-            SMTP_HOST="127.0.0.1",
-            SMTP_PORT=str(controller.port),
-            SMTP_STARTTLS="false",
-            SMTP_USERNAME="mailer",
-            SMTP_PASSWORD="s3cret",
-        )
+        configure_smtp(settings_env, controller.port, SMTP_USERNAME="mailer", SMTP_PASSWORD="s3cret")
         assert service.deliver(message()).startswith("<")
         assert logins == [("mailer", b"s3cret")]
         assert len(inbox.received) == 1
@@ -184,14 +181,7 @@ def test_smtp_never_falls_back_to_plain_text_when_starttls_is_required(
     settings_env: pytest.MonkeyPatch, smtp_server: tuple[Controller, Inbox]
 ):
     controller, inbox = smtp_server
-    configure(
-        settings_env,
-        EMAIL_PROVIDER="smtp",
-        EMAIL_FROM=SENDER,
-        SMTP_HOST="127.0.0.1",
-        SMTP_PORT=str(controller.port),
-        SMTP_STARTTLS="true",
-    )
+    configure_smtp(settings_env, controller.port, starttls="true")
     with pytest.raises(service.EmailDeliveryFailed, match="SMTPNotSupportedError"):
         service.deliver(message())
     assert inbox.received == []
@@ -212,14 +202,7 @@ def assert_poisoned_after_every_attempt(
 def test_an_smtp_server_that_is_down_sends_the_message_to_poison_after_three_attempts(
     jobs_host: DevHost, settings_env: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ):
-    configure(
-        settings_env,
-        EMAIL_PROVIDER="smtp",
-        EMAIL_FROM=SENDER,
-        SMTP_HOST="127.0.0.1",
-        SMTP_PORT=str(free_ports(1)[0]),  # nothing listens there
-        SMTP_STARTTLS="false",
-    )
+    configure_smtp(settings_env, free_ports(1)[0])  # nothing listens there
     email = message(to=["secret.person@example.com"])
     service.enqueue_email(email)
     assert_poisoned_after_every_attempt(jobs_host, caplog, service.serialize(email))
