@@ -64,6 +64,11 @@ def capture_message(captured) -> str:
     return f"{what}; no sales notification recipient is configured"
 
 
+def capture_status(captured, ok: int) -> int:
+    """202 while the sales notification waits for the queue (a recipient, nothing queued yet), else ok."""
+    return 202 if captured.has_recipient and not captured.email_queued else ok
+
+
 @operation(
     bp, "api/leads", methods=["POST"], auth=OPTIONAL_OPERATOR, body="shared.leads.models:LeadBody",
     rate_limit=CAPTURE_LIMIT,
@@ -79,7 +84,7 @@ def create_lead(request: Request) -> Reply:
         tier=lead["tier"],
         emailDelivered=captured.email_queued,
     )
-    return Reply(body, status=202 if captured.has_recipient and not captured.email_queued else 200)
+    return Reply(body, status=capture_status(captured, 200))
 
 
 @operation(
@@ -99,7 +104,7 @@ def create_mid_demo_lead(request: Request) -> Reply:
         emailDelivered=captured.email_queued,
         source="mid-demo-capture",
     )
-    return Reply(body, status=202 if captured.has_recipient and not captured.email_queued else 201)
+    return Reply(body, status=capture_status(captured, 201))
 
 
 @operation(

@@ -12,9 +12,6 @@ tests/unit/infra/test_infra_matches_registry.py fails while the file is stale.
 
 from __future__ import annotations
 
-import argparse
-import difflib
-import json
 import re
 import sys
 from collections.abc import Sequence
@@ -31,6 +28,10 @@ POISON_SUFFIX = "-poison"
 
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+# Imported once ROOT is importable (the script runs as `python infra/<name>.py`); render stays a
+# name of this module for the tests that check the generated file.
+from infra.generated import render, write_or_check  # noqa: E402, F401
 
 # Blob container and queue names: 3-63 characters, lowercase letters, digits and single hyphens,
 # starting and ending with a letter or digit.
@@ -111,44 +112,18 @@ def expected_document() -> dict:
     return build(registry.CONTAINERS, registry.BLOB_CONTAINERS, registry.QUEUES, Settings().cosmos_database)
 
 
-def render(document: dict) -> str:
-    """Deterministic text: sorted keys, 2-space indent, trailing newline."""
-    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 if the file differs from the registry")
-    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="where storage.json lives")
-    args = parser.parse_args(argv)
-
-    try:
-        wanted = render(expected_document())
-    except RegistryError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    current = args.output.read_text(encoding="utf-8") if args.output.exists() else None
-
-    if args.check:
-        if current == wanted:
-            print(f"{args.output.name} is up to date with shared.platform.store.registry")
-            return 0
-        diff = difflib.unified_diff(
-            (current or "").splitlines(keepends=True),
-            wanted.splitlines(keepends=True),
-            fromfile=f"{args.output.name} (on disk)" if current is not None else f"{args.output.name} (missing)",
-            tofile=f"{args.output.name} (from shared.platform.store.registry)",
-        )
-        sys.stdout.writelines(diff)
-        print(f"\n{args.output.name} is stale: run `.venv/bin/python infra/sync_storage.py` and commit the result.")
-        return 1
-
-    if current == wanted:
-        print(f"{args.output.name} unchanged")
-    else:
-        args.output.write_text(wanted, encoding="utf-8")
-        print(f"wrote {args.output}")
-    return 0
+    """Write or check the file; 0 when it is (now) current, 1 when --check finds it stale, 2 on a registry error."""
+    return write_or_check(
+        argv,
+        description=(__doc__ or "").splitlines()[0],
+        default_output=DEFAULT_OUTPUT,
+        script="sync_storage.py",
+        source="shared.platform.store.registry",
+        compared_with="the registry",
+        expected=expected_document,
+        error=RegistryError,
+    )
 
 
 if __name__ == "__main__":

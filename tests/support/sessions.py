@@ -4,6 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+# The extracted answers of a complete healthcare-intake call (every required field, consent granted).
+HEALTHCARE_INTAKE: dict[str, str] = {
+    "fullName": "Maria Lopez",
+    "dateOfBirth": "1984-03-02",
+    "phone": "+1-555-0142",
+    "reasonForVisit": "persistent cough",
+    "insuranceCarrier": "Aetna",
+    "memberId": "W123456789",
+    "preferredLanguage": "es-MX",
+    "consentToTreat": "granted",
+}
+
 
 def start_session(client, scenario: str = "insurance-fnol", headers: dict | None = None, **body: Any) -> dict:
     """POST /api/sessions and return its body (with the access key)."""

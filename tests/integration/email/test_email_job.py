@@ -24,6 +24,7 @@ from shared.platform.settings import get_settings
 from shared.platform.store.blobs import get_container
 from shared.platform.store.registry import EMAIL_OUTBOX_CONTAINER, EMAILS_QUEUE
 from tests.conftest import reset_clients
+from tests.support.smtp import Inbox
 
 SENDER = "Tellgence Test <noreply@tellgence.test>"
 MAX_ATTEMPTS = 3
@@ -62,6 +63,19 @@ def configure(settings_env: pytest.MonkeyPatch, **values: str) -> None:
     reset_clients()
 
 
+def configure_smtp(settings_env: pytest.MonkeyPatch, port: int, starttls: str = "false", **values: str) -> None:
+    """The SMTP provider, sending as SENDER to a server on loopback at `port`."""
+    configure(
+        settings_env,
+        EMAIL_PROVIDER="smtp",
+        EMAIL_FROM=SENDER,
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=str(port),
+        SMTP_STARTTLS=starttls,
+        **values,
+    )
+
+
 @pytest.fixture(scope="module")
 def jobs_host(emulators: object) -> Iterator[DevHost]:
     """A host over an app with only the jobs blueprint; retries without delay, three attempts."""
@@ -76,26 +90,6 @@ def jobs_host(emulators: object) -> Iterator[DevHost]:
 def empty_queues(emulators: object) -> None:
     for name in (EMAILS_QUEUE, EMAILS_QUEUE + "-poison"):
         storage_queue(name).clear_messages()
-
-
-class Inbox:
-    """An aiosmtpd handler keeping every accepted message."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[str, list[str], bytes]] = []
-
-    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:
-        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[tuple[Controller, Inbox]]:
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_ports(1)[0])
-    controller.start()
-    yield controller, inbox
-    controller.stop()
 
 
 def test_the_outbox_provider_writes_the_message_as_an_eml_blob(jobs_host: DevHost, settings_env: pytest.MonkeyPatch):
@@ -135,14 +129,7 @@ def test_the_smtp_provider_delivers_to_the_server_with_the_right_headers(
     jobs_host: DevHost, settings_env: pytest.MonkeyPatch, smtp_server: tuple[Controller, Inbox]
 ):
     controller, inbox = smtp_server
-    configure(
-        settings_env,
-        EMAIL_PROVIDER="smtp",
-        EMAIL_FROM=SENDER,
-        SMTP_HOST="127.0.0.1",
-        SMTP_PORT=str(controller.port),
-        SMTP_STARTTLS="false",
-    )
+    configure_smtp(settings_env, controller.port)
     email = message(to=["patient@example.com", "carer@example.org"])
     service.enqueue_email(email)
     assert jobs_host.drain_queues(timeout=20) == 1
@@ -176,16 +163,7 @@ def test_smtp_logs_in_when_a_username_is_set(settings_env: pytest.MonkeyPatch):
     )
     controller.start()
     try:
-        configure(
-            settings_env,
-            EMAIL_PROVIDER="smtp",
-            EMAIL_FROM=SENDER,
-            SMTP_HOST="127.0.0.1",
-            SMTP_PORT=str(controller.port),
-            SMTP_STARTTLS="false",
-            SMTP_USERNAME="mailer",
-            SMTP_PASSWORD="s3cret",
-        )
+        configure_smtp(settings_env, controller.port, SMTP_USERNAME="mailer", SMTP_PASSWORD="s3cret")
         assert service.deliver(message()).startswith("<")
         assert logins == [("mailer", b"s3cret")]
         assert len(inbox.received) == 1
@@ -203,14 +181,7 @@ def test_smtp_never_falls_back_to_plain_text_when_starttls_is_required(
     settings_env: pytest.MonkeyPatch, smtp_server: tuple[Controller, Inbox]
 ):
     controller, inbox = smtp_server
-    configure(
-        settings_env,
-        EMAIL_PROVIDER="smtp",
-        EMAIL_FROM=SENDER,
-        SMTP_HOST="127.0.0.1",
-        SMTP_PORT=str(controller.port),
-        SMTP_STARTTLS="true",
-    )
+    configure_smtp(settings_env, controller.port, starttls="true")
     with pytest.raises(service.EmailDeliveryFailed, match="SMTPNotSupportedError"):
         service.deliver(message())
     assert inbox.received == []
@@ -231,14 +202,7 @@ def assert_poisoned_after_every_attempt(
 def test_an_smtp_server_that_is_down_sends_the_message_to_poison_after_three_attempts(
     jobs_host: DevHost, settings_env: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ):
-    configure(
-        settings_env,
-        EMAIL_PROVIDER="smtp",
-        EMAIL_FROM=SENDER,
-        SMTP_HOST="127.0.0.1",
-        SMTP_PORT=str(free_ports(1)[0]),  # nothing listens there
-        SMTP_STARTTLS="false",
-    )
+    configure_smtp(settings_env, free_ports(1)[0])  # nothing listens there
     email = message(to=["secret.person@example.com"])
     service.enqueue_email(email)
     assert_poisoned_after_every_attempt(jobs_host, caplog, service.serialize(email))

@@ -13,6 +13,7 @@ from shared.platform.store.registry import EVIDENCE_PACKS_CONTAINER
 from shared.sessions import aggregate
 from tests.conftest import evidence_signing_key_pem
 from tests.integration.evidence.conftest import finished_session, independent_verify
+from tests.support.concurrency import run_in_threads
 from tests.support.identity import new_tenant_id
 from tests.support.sessions import key_headers, start_session
 
@@ -319,8 +320,6 @@ def test_blob_storage_down_is_503_and_writes_nothing(client, settings_env):
 
 
 def test_concurrent_first_gets_store_one_pack_and_answer_its_bytes(client):
-    import threading
-
     session = finished_session(client)
     client.check_budget = False  # racing writers
     bodies: list[bytes] = []
@@ -328,11 +327,7 @@ def test_concurrent_first_gets_store_one_pack_and_answer_its_bytes(client):
     def fetch() -> None:
         bodies.append(get_pack(client, session).content)
 
-    threads = [threading.Thread(target=fetch) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(fetch, [()] * 6)
     assert len(bodies) == 6 and len(set(bodies)) == 1
     assert len(pack_blobs("default-practice", session["sessionId"])) == 1
 

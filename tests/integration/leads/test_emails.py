@@ -15,6 +15,7 @@ from tests.conftest import reset_clients
 from tests.support.client import ContractClient
 from tests.support.identity import new_tenant_id
 from tests.support.leads import new_lead_body, outbox_messages, pending_emails, stored_lead, unique_email
+from tests.support.smtp import Inbox
 
 TRANSCRIPT = [
     {"role": "assistant", "content": "Thanks for calling Acme Insurance."},
@@ -126,29 +127,15 @@ def test_a_recipient_gets_at_most_a_few_emails_a_day_whoever_asks(devhost, setti
     assert len(_sent_to(prospect)) == 2
 
 
-class Inbox:
-    """An aiosmtpd handler keeping every accepted message."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[str, list[str], bytes]] = []
-
-    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:
-        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
-        return "250 Message accepted for delivery"
-
-
 @pytest.fixture
-def smtp_inbox(settings_env: pytest.MonkeyPatch) -> Iterator[Inbox]:
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_ports(1)[0])
-    controller.start()
+def smtp_inbox(settings_env: pytest.MonkeyPatch, smtp_server: tuple[Controller, Inbox]) -> Inbox:
+    controller, inbox = smtp_server
     settings_env.setenv("EMAIL_PROVIDER", "smtp")
     settings_env.setenv("SMTP_HOST", "127.0.0.1")
     settings_env.setenv("SMTP_PORT", str(controller.port))
     settings_env.setenv("SMTP_STARTTLS", "false")
     reset_clients()
-    yield inbox
-    controller.stop()
+    return inbox
 
 
 def test_lead_and_prospect_emails_are_delivered_over_smtp(client, devhost, smtp_inbox):

@@ -11,6 +11,7 @@ from shared.metrics import service as metrics
 from shared.metrics.feed import BATCH_LIMIT, RETRY_MORE_MS, RETRY_MS
 from shared.metrics.models import MetricEvent
 from shared.platform import clock
+from tests.support.concurrency import run_in_threads
 from tests.support.identity import new_tenant_id
 from tests.support.sessions import finalize_payload, key_headers, start_session
 from tests.support.sse import FEED_PATH, EventSourceClient
@@ -42,11 +43,7 @@ def write_concurrently(tenant: str, writers: int, batches: int, per_batch: int) 
         except BaseException as exc:  # surfaced below
             errors.append(exc)
 
-    threads = [threading.Thread(target=writer, args=(number,)) for number in range(writers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
+    run_in_threads(writer, [(number,) for number in range(writers)], timeout=120)
     assert not errors, errors
     return [session_id for ids in written for session_id in ids]
 
@@ -139,11 +136,7 @@ def test_one_event_applied_by_eight_writers_at_once_counts_and_feeds_once(client
         barrier.wait()
         results.append(metrics.apply([event]))
 
-    threads = [threading.Thread(target=apply_once) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    run_in_threads(apply_once, [()] * 8, timeout=60)
     assert sorted(result.statuses[event.id] for result in results) == ["applied"] + ["duplicate"] * 7
     assert sum(len(result.feed_items) for result in results) == 1
     operator = tokens.headers(tenant, "operator")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 
 import pytest
 
+from tests.support.concurrency import race_statuses, run_in_threads
 from tests.support.identity import new_tenant_id
 from tests.support.onboarding import WEBHOOK_SECRET, answers, audit_events, create_profile, stored_profile
 
@@ -184,24 +184,12 @@ def test_concurrent_patches_with_the_same_if_match_give_one_winner(devhost, toke
     admin = tokens.headers(tenant, "admin")
     with ContractClient(devhost.asgi) as setup:
         item = create_profile(setup, admin)
-    statuses: list[int] = []
-    barrier = threading.Barrier(4)
-
-    def write(index: int) -> None:
-        with ContractClient(devhost.asgi) as http:
-            http.check_budget = False
-            barrier.wait()
-            response = http.patch(
-                f"{BASE}/{item['id']}", json={"notes": f"writer {index}"}, headers={**admin, "If-Match": '"1"'}
-            )
-            statuses.append(response.status_code)
-
-    threads = [threading.Thread(target=write, args=(i,)) for i in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(statuses) == [200, 409, 409, 409]
+    stale = {**admin, "If-Match": '"1"'}
+    writers = [
+        lambda http, body={"notes": f"writer {index}"}: http.patch(f"{BASE}/{item['id']}", json=body, headers=stale)
+        for index in range(4)
+    ]
+    assert sorted(race_statuses(devhost.asgi, writers)) == [200, 409, 409, 409]
     assert stored_profile(tenant, item["id"])["revision"] == 2
 
 
@@ -221,11 +209,7 @@ def test_patches_without_if_match_all_land(devhost, tokens):
             http.check_budget = False
             assert http.patch(f"{BASE}/{item['id']}", json={name: value}, headers=admin).status_code == 200
 
-    threads = [threading.Thread(target=write, args=pair) for pair in zip(fields, values, strict=True)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(write, zip(fields, values, strict=True))
     stored = stored_profile(tenant, item["id"])
     assert [stored[name] for name in fields] == values and stored["revision"] == 4
 

@@ -1,38 +1,12 @@
-"""Fixtures of the pilot tests: a controllable clock, a tenant, and pilot helpers."""
+"""Fixtures of the pilot tests: a tenant and pilot helpers (the clock is tests/integration/conftest.py's)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
 import pytest
 
 from tests.support.identity import new_tenant_id
-
-
-class FakeClock:
-    """Replaces shared.platform.clock.utc_now, so sessions, bookings, snapshots and tokens see the scripted time."""
-
-    def __init__(self, moment: datetime) -> None:
-        self.moment = moment
-
-    def __call__(self) -> datetime:
-        return self.moment
-
-    def set(self, moment: datetime) -> None:
-        """Move the clock (forwards or backwards)."""
-        self.moment = moment
-
-
-@pytest.fixture
-def fake_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeClock]:
-    """A clock the test moves; the real one is back after the test."""
-    from shared.platform import clock
-
-    fake = FakeClock(clock.utc_now())
-    monkeypatch.setattr(clock, "utc_now", fake)
-    yield fake
 
 
 @pytest.fixture

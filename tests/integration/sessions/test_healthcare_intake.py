@@ -11,27 +11,9 @@ from devhost.emulators import free_ports
 from shared.integrations import demo_store
 from shared.integrations.repository import PracticeConnectorRepository
 from shared.sessions import aggregate
-from tests.conftest import reset_clients
 from tests.support.identity import new_tenant_id
 from tests.support.integrations import SIGNING_SECRET, WebhookReceiver
-from tests.support.sessions import finalize_payload, key_headers, start_session
-
-INTAKE = {
-    "fullName": "Maria Lopez",
-    "dateOfBirth": "1984-03-02",
-    "phone": "+1-555-0142",
-    "reasonForVisit": "persistent cough",
-    "insuranceCarrier": "Aetna",
-    "memberId": "W123456789",
-    "preferredLanguage": "es-MX",
-    "consentToTreat": "granted",
-}
-
-
-@pytest.fixture
-def loopback_connectors(settings_env):
-    settings_env.setenv("OUTBOUND_ALLOW_LOOPBACK", "true")
-    reset_clients()
+from tests.support.sessions import HEALTHCARE_INTAKE, finalize_payload, key_headers, start_session
 
 
 def intake_session(client, tokens, tenant: str) -> dict:
@@ -40,7 +22,7 @@ def intake_session(client, tokens, tenant: str) -> dict:
 
 def test_missing_intake_fields_are_named(client):
     session = start_session(client, "healthcare-intake")
-    partial = {k: v for k, v in INTAKE.items() if k not in ("memberId", "consentToTreat", "dateOfBirth")}
+    partial = {k: v for k, v in HEALTHCARE_INTAKE.items() if k not in ("memberId", "consentToTreat", "dateOfBirth")}
     response = client.post(
         "/api/sessions/finalize",
         json=finalize_payload("healthcare-intake", sessionId=session["sessionId"], extractedData=partial),
@@ -60,7 +42,9 @@ def test_missing_intake_fields_are_named(client):
 def test_consent_decides_retention(client, consent, retention, transcript_kept):
     session = start_session(client, "healthcare-intake")
     payload = finalize_payload(
-        "healthcare-intake", sessionId=session["sessionId"], extractedData={**INTAKE, "consentToTreat": consent}
+        "healthcare-intake",
+        sessionId=session["sessionId"],
+        extractedData={**HEALTHCARE_INTAKE, "consentToTreat": consent},
     )
     assert client.post("/api/sessions/finalize", json=payload, headers=key_headers(session)).status_code == 200
     stored = client.get(f"/api/sessions/{session['sessionId']}", headers=key_headers(session)).json()
@@ -72,7 +56,9 @@ def test_consent_decides_retention(client, consent, retention, transcript_kept):
 def test_a_refused_recording_keeps_nothing_personal(client):
     session = start_session(client, "healthcare-intake")
     payload = finalize_payload(
-        "healthcare-intake", sessionId=session["sessionId"], extractedData={**INTAKE, "recordingConsent": "none"}
+        "healthcare-intake",
+        sessionId=session["sessionId"],
+        extractedData={**HEALTHCARE_INTAKE, "recordingConsent": "none"},
     )
     client.post("/api/sessions/finalize", json=payload, headers=key_headers(session))
     stored = client.get(f"/api/sessions/{session['sessionId']}", headers=key_headers(session)).json()
@@ -92,9 +78,7 @@ def connect(client, tokens, tenant: str, kind: str, provider: str, config: dict)
     assert response.status_code == 200, response.text
 
 
-def test_the_fhir_ehr_receives_the_patient_once_as_a_conditional_create(
-    client, tokens, httpserver, loopback_connectors
-):
+def test_the_fhir_ehr_receives_the_patient_once_as_a_conditional_create(client, tokens, httpserver, loopback):
     tenant = new_tenant_id("hc")
     connect(
         client,
@@ -124,7 +108,7 @@ def test_the_fhir_ehr_receives_the_patient_once_as_a_conditional_create(
         },
         json=patient,
     ).respond_with_json({"resourceType": "Patient", "id": "pat-77", "meta": {"versionId": "1"}}, status=201)
-    payload = finalize_payload("healthcare-intake", sessionId=session["sessionId"], extractedData=INTAKE)
+    payload = finalize_payload("healthcare-intake", sessionId=session["sessionId"], extractedData=HEALTHCARE_INTAKE)
     for _ in range(2):
         assert client.post("/api/sessions/finalize", json=payload, headers=key_headers(session)).status_code == 200
     httpserver.check_assertions()
@@ -142,12 +126,12 @@ def test_the_fhir_ehr_receives_the_patient_once_as_a_conditional_create(
     assert EHR_TOKEN not in json.dumps(stored)
 
 
-def test_the_webhook_receives_a_signed_intake_event(client, tokens, httpserver, loopback_connectors):
+def test_the_webhook_receives_a_signed_intake_event(client, tokens, httpserver, loopback):
     tenant = new_tenant_id("hc")
     receiver = WebhookReceiver(httpserver)
     connect(client, tokens, tenant, "webhook", "signed_webhook", {"url": receiver.url, "signingSecret": SIGNING_SECRET})
     session = intake_session(client, tokens, tenant)
-    payload = finalize_payload("healthcare-intake", sessionId=session["sessionId"], extractedData=INTAKE)
+    payload = finalize_payload("healthcare-intake", sessionId=session["sessionId"], extractedData=HEALTHCARE_INTAKE)
     assert client.post("/api/sessions/finalize", json=payload, headers=key_headers(session)).status_code == 200
     (delivery,) = receiver.events("intake.completed")
     assert delivery["signatureOk"]
@@ -160,7 +144,7 @@ def test_the_demo_ehr_records_the_patient_in_the_demo_store(client, tokens):
     tenant = new_tenant_id("hc")
     connect(client, tokens, tenant, "ehr", "ehr_mock", {})
     session = intake_session(client, tokens, tenant)
-    payload = finalize_payload("healthcare-intake", sessionId=session["sessionId"], extractedData=INTAKE)
+    payload = finalize_payload("healthcare-intake", sessionId=session["sessionId"], extractedData=HEALTHCARE_INTAKE)
     assert client.post("/api/sessions/finalize", json=payload, headers=key_headers(session)).status_code == 200
     (outcome,) = client.get(f"/api/sessions/{session['sessionId']}", headers=key_headers(session)).json()[
         "integrationOutcomes"
@@ -175,7 +159,7 @@ def test_the_demo_ehr_records_the_patient_in_the_demo_store(client, tokens):
     }
 
 
-def test_a_dead_connector_is_a_failed_outcome_and_an_open_exception(client, tokens, httpserver, loopback_connectors):
+def test_a_dead_connector_is_a_failed_outcome_and_an_open_exception(client, tokens, httpserver, loopback):
     tenant = new_tenant_id("hc")
     dead = free_ports(1)[0]
     connect(
@@ -187,7 +171,7 @@ def test_a_dead_connector_is_a_failed_outcome_and_an_open_exception(client, toke
         {"url": f"http://127.0.0.1:{dead}/hook", "signingSecret": SIGNING_SECRET},
     )
     session = intake_session(client, tokens, tenant)
-    payload = finalize_payload("healthcare-intake", sessionId=session["sessionId"], extractedData=INTAKE)
+    payload = finalize_payload("healthcare-intake", sessionId=session["sessionId"], extractedData=HEALTHCARE_INTAKE)
     response = client.post("/api/sessions/finalize", json=payload, headers=key_headers(session))
     assert response.status_code == 200
     stored = client.get(f"/api/sessions/{session['sessionId']}", headers=key_headers(session)).json()
@@ -206,7 +190,7 @@ def test_an_unreadable_birth_date_is_a_failed_delivery_naming_the_field(client, 
     tenant = new_tenant_id("hc")
     connect(client, tokens, tenant, "ehr", "ehr_mock", {})
     session = intake_session(client, tokens, tenant)
-    extracted = {**INTAKE, "dateOfBirth": "the second of March"}
+    extracted = {**HEALTHCARE_INTAKE, "dateOfBirth": "the second of March"}
     payload = finalize_payload("healthcare-intake", sessionId=session["sessionId"], extractedData=extracted)
     assert client.post("/api/sessions/finalize", json=payload, headers=key_headers(session)).status_code == 200
     (outcome,) = client.get(f"/api/sessions/{session['sessionId']}", headers=key_headers(session)).json()[
@@ -229,7 +213,7 @@ def test_private_destinations_are_refused_outside_local_development(client, toke
         }
     )
     session = intake_session(client, tokens, tenant)
-    payload = finalize_payload("healthcare-intake", sessionId=session["sessionId"], extractedData=INTAKE)
+    payload = finalize_payload("healthcare-intake", sessionId=session["sessionId"], extractedData=HEALTHCARE_INTAKE)
     assert client.post("/api/sessions/finalize", json=payload, headers=key_headers(session)).status_code == 200
     outcome = client.get(f"/api/sessions/{session['sessionId']}", headers=key_headers(session)).json()[
         "integrationOutcomes"

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import threading
 import uuid
 
 import pytest
 
 from shared.sessions import aggregate, retention
+from tests.support.concurrency import run_in_threads
 from tests.support.identity import new_tenant_id
 from tests.support.sessions import finalize_payload, key_headers, start_session
 
@@ -207,11 +207,7 @@ def test_twenty_concurrent_completed_steps_are_all_kept(client):
         response = client.patch(f"/api/sessions/{sid}/state", json={"completedStep": f"step-{step}"}, headers=headers)
         statuses.append(response.status_code)
 
-    threads = [threading.Thread(target=complete, args=(step,)) for step in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(complete, [(step,) for step in range(20)])
     assert statuses == [200] * 20
     steps = client.get(f"/api/sessions/{sid}/state", headers=headers).json()["completedSteps"]
     assert sorted(steps) == sorted(f"step-{step}" for step in range(20))
@@ -324,11 +320,7 @@ def test_concurrent_identical_finalizes_answer_byte_identical_results(client):
         assert response.status_code == 200, response.text
         bodies.append(json.dumps(response.json()["results"], sort_keys=True).encode())
 
-    threads = [threading.Thread(target=finalize) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(finalize, [()] * 8)
     assert len(bodies) == 8 and len(set(bodies)) == 1
     stored = client.get(f"/api/sessions/{session['sessionId']}/results", headers=key_headers(session)).json()
     assert json.dumps(stored["results"] | {"isExpired": False}, sort_keys=True).encode() == bodies[0]

@@ -12,18 +12,8 @@ from shared.platform.store.registry import INTEGRATION_RETRIES_QUEUE
 from tests.conftest import reset_clients
 from tests.support.identity import new_tenant_id
 from tests.support.integrations import SIGNING_SECRET, WebhookReceiver, connect_webhook
-from tests.support.sessions import finalize_payload, key_headers, start_session
+from tests.support.sessions import HEALTHCARE_INTAKE, finalize_payload, key_headers, start_session
 
-INTAKE = {
-    "fullName": "Maria Lopez",
-    "dateOfBirth": "1984-03-02",
-    "phone": "+1-555-0142",
-    "reasonForVisit": "persistent cough",
-    "insuranceCarrier": "Aetna",
-    "memberId": "W123456789",
-    "preferredLanguage": "es-MX",
-    "consentToTreat": "granted",
-}
 POISON_QUEUE = f"{INTEGRATION_RETRIES_QUEUE}-poison"
 
 
@@ -42,7 +32,7 @@ class Recorder:
 
 def failed_intake(call, tokens, tenant: str) -> dict:
     session = start_session(call.client, "healthcare-intake", headers=tokens.headers(tenant, "operator"))
-    payload = finalize_payload("healthcare-intake", sessionId=session["sessionId"], extractedData=INTAKE)
+    payload = finalize_payload("healthcare-intake", sessionId=session["sessionId"], extractedData=HEALTHCARE_INTAKE)
     assert call("POST", "/api/sessions/finalize", json=payload, headers=key_headers(session)).status_code == 200
     return session
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import uuid
 
 import pytest
@@ -10,6 +9,7 @@ import pytest
 from shared.platform.errors import Conflict, NotFound, PreconditionFailed
 from shared.platform.store import cosmos
 from shared.platform.store.repository import Repository
+from tests.support.concurrency import run_in_threads
 
 
 class ItemRepository(Repository):
@@ -97,11 +97,7 @@ def test_concurrent_updates_lose_nothing(repo, tenant):
     def append(step: int) -> None:
         repo.update("counter", tenant, lambda doc: doc["steps"].append(step))
 
-    threads = [threading.Thread(target=append, args=(step,)) for step in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(append, [(step,) for step in range(workers)])
     assert sorted(repo.read("counter", tenant)["steps"]) == list(range(workers))
 
 

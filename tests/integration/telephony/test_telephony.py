@@ -6,13 +6,11 @@ import base64
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator
 from urllib.parse import parse_qs, urlencode
 
-import pytest
 from pytest_httpserver import HTTPServer
 
-from tests.conftest import TEST_ENVIRONMENT, reset_clients
+from tests.conftest import TEST_ENVIRONMENT
 from tests.support.identity import new_tenant_id
 
 SECRET = TEST_ENVIRONMENT["TELEPHONY_WEBHOOK_SECRET"]
@@ -40,23 +38,6 @@ def post_json(client, value, signature: dict | None = None):
     return client.post(HOOK, content=body, headers=headers)
 
 
-@pytest.fixture
-def loopback(settings_env):
-    settings_env.setenv("OUTBOUND_ALLOW_LOOPBACK", "true")
-    reset_clients()
-    return settings_env
-
-
-@pytest.fixture
-def provider() -> Iterator[HTTPServer]:
-    server = HTTPServer(host="127.0.0.1", port=0)
-    server.start()
-    yield server
-    server.clear()
-    if server.is_running():
-        server.stop()
-
-
 def connect_twilio(client, admin, server: HTTPServer):
     response = client.put(
         "/api/cp/integrations/practice-connectors/telephony",
@@ -77,13 +58,13 @@ def connect_twilio(client, admin, server: HTTPServer):
 
 
 def test_outbound_calls_reach_twilio_as_documented_and_status_callbacks_build_the_log(
-    client, tokens, loopback, provider
+    client, tokens, loopback, provider_server
 ):
     tenant = new_tenant_id("tel")
-    connect_twilio(client, tokens.headers(tenant, "admin"), provider)
+    connect_twilio(client, tokens.headers(tenant, "admin"), provider_server)
     operator = tokens.headers(tenant, "operator")
     call_sid = "CA" + "f" * 32
-    provider.expect_request(
+    provider_server.expect_request(
         f"/2010-04-01/Accounts/{SID}/Calls.json",
         method="POST",
         headers={"Authorization": "Basic " + base64.b64encode(f"{SID}:{TOKEN}".encode()).decode()},
@@ -95,11 +76,11 @@ def test_outbound_calls_reach_twilio_as_documented_and_status_callbacks_build_th
     )
     assert started.status_code == 200, started.text
     session_id = started.json()["sessionId"]
-    provider.check_assertions()
-    ((request, _),) = provider.log
+    provider_server.check_assertions()
+    ((request, _),) = provider_server.log
     form = parse_qs(request.get_data(as_text=True))
     assert form["To"] == ["+14155551212"] and form["From"] == ["+15005550006"]
-    assert form["Url"] == [provider.url_for("/twiml/agent")]
+    assert form["Url"] == [provider_server.url_for("/twiml/agent")]
     assert form["StatusCallbackEvent"] == ["initiated", "ringing", "answered", "completed"]
     assert f"sessionId={session_id}" in form["StatusCallback"][0]
 
@@ -197,7 +178,9 @@ def test_an_inbound_acs_call_creates_a_session_for_the_numbers_tenant(client, to
     ]
 
 
-def test_outbound_without_a_connector_or_with_a_failing_provider_is_never_a_success(client, tokens, loopback, provider):
+def test_outbound_without_a_connector_or_with_a_failing_provider_is_never_a_success(
+    client, tokens, loopback, provider_server
+):
     tenant = new_tenant_id("tel")
     operator = tokens.headers(tenant, "operator")
     body = {"phoneNumber": "+14155551212", "scenarioId": "insurance-fnol"}
@@ -206,8 +189,8 @@ def test_outbound_without_a_connector_or_with_a_failing_provider_is_never_a_succ
     assert client.get("/api/cp/sessions", headers=operator).json()["count"] == 0
     bad_number = client.post("/api/cp/sessions/outbound", json={**body, "phoneNumber": "555-1212"}, headers=operator)
     assert bad_number.status_code == 400
-    connect_twilio(client, tokens.headers(tenant, "admin"), provider)
-    provider.expect_request(f"/2010-04-01/Accounts/{SID}/Calls.json", method="POST").respond_with_json(
+    connect_twilio(client, tokens.headers(tenant, "admin"), provider_server)
+    provider_server.expect_request(f"/2010-04-01/Accounts/{SID}/Calls.json", method="POST").respond_with_json(
         {"code": 21211, "message": "Invalid 'To' Phone Number"}, status=400
     )
     failed = client.post("/api/cp/sessions/outbound", json=body, headers=operator)

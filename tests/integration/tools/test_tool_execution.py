@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 from shared.integrations import demo_store
 from shared.tools import journal
+from tests.support.concurrency import run_in_threads
 from tests.support.identity import new_tenant_id
 from tests.support.sessions import finalize_payload, key_headers, start_session
 
@@ -102,11 +102,7 @@ def test_twenty_concurrent_identical_executions_run_once(devhost, tokens):
             assert response.status_code == 200, response.text
             answers.append(response.json())
 
-    threads = [threading.Thread(target=call) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(call, [()] * 20)
     assert len(answers) == 20
     assert len({a["executionId"] for a in answers}) == 1
     assert sum(1 for a in answers if not a["idempotentReplay"]) == 1

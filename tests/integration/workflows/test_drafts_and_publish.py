@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import copy
-import threading
+from functools import partial
 
+from tests.support.concurrency import race_statuses
 from tests.support.identity import new_tenant_id
 from tests.support.onboarding import PERSONA, audit_events, create_profile, stored_profile, workflow_graph
 
@@ -102,22 +103,17 @@ def test_two_concurrent_saves_of_the_same_revision_give_one_409(devhost, tokens)
         assert save(setup, admin, profile["id"], workflow_graph()).status_code == 200
     for round_number in range(3):
         revision = f'"{round_number + 1}"'
-        statuses: list[int] = []
-        barrier = threading.Barrier(2)
-
-        def write(
-            label: str, etag: str = revision, barrier: threading.Barrier = barrier, statuses: list[int] = statuses
-        ) -> None:
-            with ContractClient(devhost.asgi) as http:
-                http.check_budget = False
-                barrier.wait()
-                statuses.append(save(http, admin, profile["id"], relabelled(label), etag).status_code)
-
-        threads = [threading.Thread(target=write, args=(f"round {round_number} writer {i}",)) for i in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        writers = [
+            partial(
+                save,
+                headers=admin,
+                profile_id=profile["id"],
+                graph=relabelled(f"round {round_number} writer {i}"),
+                etag=revision,
+            )
+            for i in range(2)
+        ]
+        statuses = race_statuses(devhost.asgi, writers)
         assert sorted(statuses) == [200, 409], statuses
 
 
@@ -128,21 +124,11 @@ def test_two_concurrent_first_saves_give_one_409(devhost, tokens):
     admin = tokens.headers(tenant, "admin")
     with ContractClient(devhost.asgi) as setup:
         profile = create_profile(setup, admin)
-    statuses: list[int] = []
-    barrier = threading.Barrier(2)
-
-    def write(label: str) -> None:
-        with ContractClient(devhost.asgi) as http:
-            http.check_budget = False
-            barrier.wait()
-            statuses.append(save(http, admin, profile["id"], relabelled(label), '"0"').status_code)
-
-    threads = [threading.Thread(target=write, args=(f"first {i}",)) for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(statuses) == [200, 409]
+    writers = [
+        partial(save, headers=admin, profile_id=profile["id"], graph=relabelled(f"first {i}"), etag='"0"')
+        for i in range(2)
+    ]
+    assert sorted(race_statuses(devhost.asgi, writers)) == [200, 409]
 
 
 def test_roles_and_tenants(client, tokens):
@@ -334,20 +320,7 @@ def test_concurrent_publishes_make_one_version(devhost, tokens):
     with ContractClient(devhost.asgi) as setup:
         profile = create_profile(setup, admin)
         assert save(setup, admin, profile["id"], workflow_graph()).status_code == 200
-    statuses: list[int] = []
-    barrier = threading.Barrier(3)
-
-    def publish_now() -> None:
-        with ContractClient(devhost.asgi) as http:
-            http.check_budget = False
-            barrier.wait()
-            statuses.append(publish(http, admin, profile["id"]).status_code)
-
-    threads = [threading.Thread(target=publish_now) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses = race_statuses(devhost.asgi, [partial(publish, headers=admin, profile_id=profile["id"])] * 3)
     # A loser either collides on version 1 (409) or arrives after it and finds nothing new to publish (200).
     assert statuses.count(200) >= 1 and set(statuses) <= {200, 409}
     assert stored_profile(tenant, profile["id"])["publishedWorkflowVersion"] == 1

@@ -8,10 +8,8 @@ Vault references.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
-import sys
 from functools import cache
 from pathlib import Path
 from types import ModuleType
@@ -20,6 +18,7 @@ import pytest
 
 from shared.platform.settings import Settings
 from shared.platform.store.registry import ContainerSpec
+from tests.unit.infra.scripts import infra_script
 
 ROOT = Path(__file__).resolve().parents[3]
 INFRA = ROOT / "infra"
@@ -77,15 +76,9 @@ def is_secret_name(name: str) -> bool:
 # ---------------------------------------------------------------------------------------------
 
 
-@cache
 def settings_sync() -> ModuleType:
     """infra/sync_settings.py, imported as a module."""
-    spec = importlib.util.spec_from_file_location("infra_sync_settings", INFRA / "sync_settings.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return infra_script("sync_settings")
 
 
 @cache
@@ -273,11 +266,7 @@ def parameters() -> dict:
 
 @pytest.fixture(scope="module")
 def sync() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("infra_sync_storage", INFRA / "sync_storage.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return infra_script("sync_storage")
 
 
 def test_storage_json_matches_the_registry(sync: ModuleType) -> None:

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
 import zipfile
-from functools import cache
 from pathlib import Path
 from types import ModuleType
+
+from tests.unit.infra.scripts import infra_script
 
 ROOT = Path(__file__).resolve().parents[3]
 # Everything the Functions host and the worker need; nothing else belongs in the package.
 PACKAGE_TOP_LEVEL = {"function_app.py", "host.json", "requirements.txt", "blueprints", "shared"}
 
 
-@cache
 def package() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("infra_package", ROOT / "infra" / "package.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return infra_script("package")
 
 
 def test_the_package_holds_only_the_app() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import random
-import re
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -34,7 +33,9 @@ from shared.metrics.feed import (
 from shared.metrics.models import FeedQuery
 from shared.platform.clock import parse_iso
 from shared.platform.errors import BadRequest, Conflict
+from tests.support.concurrency import run_in_threads
 from tests.support.contract import validate_response
+from tests.support.sse import parse_stream
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 PATH = "/api/cp/metrics/sessions/events"
@@ -154,11 +155,7 @@ def test_concurrent_writers_leave_a_gapless_sequence() -> None:
             time.sleep(0)  # let the others move on: the head goes stale between query and create, as across instances
             store.append(feed_event(number * 1000 + step, T0), head)
 
-    threads = [threading.Thread(target=writer, args=(number,)) for number in range(writers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(writer, [(number,) for number in range(writers)])
     items = store.ordered()
     assert len(items) == per_writer * writers
     assert_gapless(items)
@@ -325,29 +322,11 @@ class EventSourceClient:
 
     def feed(self, text: str) -> list[tuple[str, str, str]]:
         """Process one response body (one connection); the events it dispatched."""
-        dispatched = []
-        data, event_type = "", ""
         id_buffer = "" if self.fresh_id_buffer else self.last_event_id
-        # Only terminated lines count: the text after the last line break is an unfinished line, dropped at EOF.
-        for line in re.split(r"\r\n|\r|\n", text)[:-1]:
-            if line == "":
-                self.last_event_id = id_buffer  # set on every dispatch, even without data
-                if data:
-                    dispatched.append((self.last_event_id, event_type or "message", data.removesuffix("\n")))
-                data, event_type = "", ""
-                continue
-            if line.startswith(":"):
-                continue
-            name, _, value = line.partition(":")
-            value = value.removeprefix(" ")
-            if name == "event":
-                event_type = value
-            elif name == "data":
-                data += value + "\n"
-            elif name == "id" and "\0" not in value:
-                id_buffer = value
-            elif name == "retry" and value.isdigit():
-                self.retry_ms = int(value)
+        events, self.last_event_id, retry_ms = parse_stream(text, self.last_event_id, id_buffer)
+        if retry_ms is not None:
+            self.retry_ms = retry_ms
+        dispatched = [(event.id, event.type, event.data) for event in events]
         self.seen += dispatched
         return dispatched
 
