@@ -7,23 +7,10 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from shared.platform import clock
-from shared.platform.validation import StrictPatch
+from shared.platform.validation import StrictPatch, instant
 
 Plan = Literal["starter", "growth", "enterprise"]
 InvoiceStatus = Literal["current", "overdue", "payment_failed"]
-
-
-def _instant(value: str | None) -> str | None:
-    if value is None:
-        return None
-    try:
-        moment = clock.parse_iso(value)
-    except ValueError:
-        raise ValueError("must be an ISO 8601 date-time") from None
-    if not 2000 <= moment.year <= 2100:
-        raise ValueError("must be between the years 2000 and 2100")
-    return clock.iso(moment)
 
 
 class BillingPatch(StrictPatch):
@@ -46,4 +33,4 @@ class BillingPatch(StrictPatch):
     @field_validator("trialEndsAt", "nextBillingAt")
     @classmethod
     def _dates(cls, value: str | None) -> str | None:
-        return _instant(value)
+        return instant(value)

@@ -6,25 +6,12 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from shared.platform import clock
-from shared.platform.validation import StrictPatch
+from shared.platform.validation import StrictPatch, instant
 
 # `overdue` is never stored: it is computed from dueAt by the clock.
 StoredStatus = Literal["attested", "pending", "not_applicable"]
 Framework = Literal["HIPAA", "SOC2", "GDPR", "CCPA"]
 MULTI_LINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
-
-
-def _instant(value: str | None) -> str | None:
-    if value is None:
-        return None
-    try:
-        moment = clock.parse_iso(value)
-    except ValueError:
-        raise ValueError("must be an ISO 8601 date-time") from None
-    if not 2000 <= moment.year <= 2100:
-        raise ValueError("must be between the years 2000 and 2100")
-    return clock.iso(moment)
 
 
 class ComplianceItemPatch(StrictPatch):
@@ -37,4 +24,4 @@ class ComplianceItemPatch(StrictPatch):
     @field_validator("dueAt")
     @classmethod
     def _due(cls, value: str | None) -> str | None:
-        return _instant(value)
+        return instant(value)

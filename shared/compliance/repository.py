@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.platform.ids import tenant_prefix
 from shared.platform.store.repository import CrossPartitionReader, Document, Repository
 
 
@@ -12,10 +13,8 @@ def item_id(tenant_id: str, control_id: str) -> str:
     return f"{tenant_id}:{control_id}"
 
 
-def tenant_of(item: str) -> str | None:
-    """The tenant an item id names, or None when the id is not an item id."""
-    tenant_id, sep, control_id = item.partition(":")
-    return tenant_id if sep and tenant_id and control_id else None
+# The tenant an item id names, or None when the id is not an item id.
+tenant_of = tenant_prefix
 
 
 class ComplianceRepository(Repository):

@@ -6,7 +6,7 @@ import contextvars
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
@@ -142,30 +142,50 @@ def _storage_failure(check: str, kind: str, name: str, exc: Exception, extra: di
 # queueServices/read, which no data role grants, so readiness would be false in every Azure deployment.
 
 
+def _check_each(
+    settings: Settings,
+    check: str,
+    kind: str,
+    names: Sequence[str],
+    read_properties: Callable[[str], object],
+    counted: str,
+) -> CheckResult:
+    """Read the properties of every named queue or container; the first failure names what went wrong."""
+    extra = {"mode": _storage_mode(settings)}
+    for name in names:
+        try:
+            read_properties(name)
+        except Exception as exc:
+            return _storage_failure(check, kind, name, exc, extra)
+    return CheckResult(check, True, "ok", f"{len(names)} {counted} reachable", extra)
+
+
 def check_queues(settings: Settings) -> CheckResult:
     """Read the properties of every queue the registry declares."""
     from shared.platform.store import queues, registry
 
-    extra = {"mode": _storage_mode(settings)}
-    for name in registry.QUEUES:
-        try:
-            queues.get_queue(name).get_queue_properties(timeout=_storage_timeout(settings))
-        except Exception as exc:
-            return _storage_failure("storage_queues", "queue", name, exc, extra)
-    return CheckResult("storage_queues", True, "ok", f"{len(registry.QUEUES)} queue(s) reachable", extra)
+    return _check_each(
+        settings,
+        "storage_queues",
+        "queue",
+        registry.QUEUES,
+        lambda name: queues.get_queue(name).get_queue_properties(timeout=_storage_timeout(settings)),
+        "queue(s)",
+    )
 
 
 def check_blobs(settings: Settings) -> CheckResult:
     """Read the properties of every blob container the registry declares."""
     from shared.platform.store import blobs, registry
 
-    extra = {"mode": _storage_mode(settings)}
-    for name in registry.BLOB_CONTAINERS:
-        try:
-            blobs.get_container(name).get_container_properties(timeout=_storage_timeout(settings))
-        except Exception as exc:
-            return _storage_failure("storage_blobs", "blob container", name, exc, extra)
-    return CheckResult("storage_blobs", True, "ok", f"{len(registry.BLOB_CONTAINERS)} container(s) reachable", extra)
+    return _check_each(
+        settings,
+        "storage_blobs",
+        "blob container",
+        registry.BLOB_CONTAINERS,
+        lambda name: blobs.get_container(name).get_container_properties(timeout=_storage_timeout(settings)),
+        "container(s)",
+    )
 
 
 def configuration_problems(settings: Settings) -> list[str]:

@@ -114,6 +114,22 @@ def get_lead(principal: Principal, lead_id: str) -> dict[str, Any]:
     return documents.contract_view(lead, notes)
 
 
+def _announce_status(
+    principal: Principal, before: dict[str, Any], stored: dict[str, Any], changes: dict[str, Any], ip: str | None
+) -> None:
+    """Publish a lead's stored status change as `lead.stored` and audit it as `lead.status_changed`."""
+    events.publish("lead.stored", before, stored)
+    audit.record(
+        principal,
+        "lead.status_changed",
+        target_type="lead",
+        target_id=stored["leadId"],
+        tenant_id=stored["tenantId"],
+        changes=changes,
+        ip=ip,
+    )
+
+
 def move_status(principal: Principal, lead_id: str, target: str, *, ip: str | None = None) -> dict[str, Any]:
     """Move the lead to `target` (ETag-safe), audited; asking for its current status changes nothing."""
     tenant_id = desk_tenant(principal)
@@ -127,16 +143,7 @@ def move_status(principal: Principal, lead_id: str, target: str, *, ip: str | No
         except PreconditionFailed:
             lead = leads.get(lead_id, tenant_id, what="Lead")  # a submission merged meanwhile: apply to it
             continue
-        events.publish("lead.stored", lead, stored)
-        audit.record(
-            principal,
-            "lead.status_changed",
-            target_type="lead",
-            target_id=lead_id,
-            tenant_id=tenant_id,
-            changes={"status": {"from": change.previous, "to": change.status}},
-            ip=ip,
-        )
+        _announce_status(principal, lead, stored, {"status": {"from": change.previous, "to": change.status}}, ip)
         return documents.contract_view(stored, notes)
     raise Conflict("The lead is being changed by others; try again", code="write_conflict")
 
@@ -185,15 +192,12 @@ def advance(
         except PreconditionFailed:
             lead = leads.read(lead_id, tenant_id)
             continue
-        events.publish("lead.stored", lead, stored)
-        audit.record(
+        _announce_status(
             principal,
-            "lead.status_changed",
-            target_type="lead",
-            target_id=lead_id,
-            tenant_id=tenant_id,
-            changes={"status": {"from": current, "to": target}, "reason": {"from": None, "to": reason}},
-            ip=ip,
+            lead,
+            stored,
+            {"status": {"from": current, "to": target}, "reason": {"from": None, "to": reason}},
+            ip,
         )
         return target
     raise Conflict("The lead is being changed by others; try again", code="write_conflict")

@@ -225,6 +225,28 @@ def _digest(*parts: Any) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:40]
 
 
+def _to_prospect(
+    doc: _Document,
+    recipient: str,
+    subject: str,
+    *,
+    kind: str,
+    correlation_id: str | None,
+    idempotency_key: str,
+) -> EmailMessage:
+    """The message to a prospect: the document rendered with the prospect footer, tagged with its kind."""
+    text, page = doc.render(_PROSPECT_FOOTER)
+    return EmailMessage(
+        to=[recipient],
+        subject=subject,
+        text=text,
+        html=page,
+        tags={"kind": kind},
+        correlation_id=correlation_id,
+        idempotency_key=idempotency_key,
+    )
+
+
 def _fits(message: EmailMessage) -> bool:
     from shared.email.service import MAX_QUEUED_BYTES, serialize
 
@@ -448,13 +470,11 @@ def session_summary(to: str, summary: Mapping[str, Any], *, correlation_id: str 
         doc = _Document.start(f"Your {PRODUCT} demo: {title}", "Thank you for trying the demo. Here is what happened.")
         doc.table("Impact", metrics)
         doc.transcript(bound_transcript(summary.get("transcript"), max_chars=budget))
-        text, page = doc.render(_PROSPECT_FOOTER)
-        return EmailMessage(
-            to=[recipient],
-            subject=_subject(f"Your {PRODUCT} demo summary:", title),
-            text=text,
-            html=page,
-            tags={"kind": "session-summary"},
+        return _to_prospect(
+            doc,
+            recipient,
+            _subject(f"Your {PRODUCT} demo summary:", title),
+            kind="session-summary",
             correlation_id=correlation_id,
             idempotency_key=key,
         )
@@ -474,15 +494,8 @@ def transcript_email(
         heading = f"Your {PRODUCT} demo transcript" + (f": {title}" if title else "")
         doc = _Document.start(heading, "Here is the conversation from your demo.")
         doc.transcript(bound_transcript(transcript, max_chars=budget))
-        text, page = doc.render(_PROSPECT_FOOTER)
-        return EmailMessage(
-            to=[recipient],
-            subject=_subject(heading),
-            text=text,
-            html=page,
-            tags={"kind": "transcript"},
-            correlation_id=correlation_id,
-            idempotency_key=key,
+        return _to_prospect(
+            doc, recipient, _subject(heading), kind="transcript", correlation_id=correlation_id, idempotency_key=key
         )
 
     return _fit(build)

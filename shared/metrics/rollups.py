@@ -32,7 +32,7 @@ default TTL, e.g. -1, for the per-item `ttl` to count); the total never expires.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -158,30 +158,29 @@ def key_from_id(document_id: str) -> RollupKey:
     return key
 
 
-def hour_keys(start: datetime, end: datetime) -> list[RollupKey]:
-    """The hour documents overlapping [start, end), oldest first: one per hour of the window."""
-    if _utc(start) >= _utc(end):
+def _keys_between(
+    start: datetime, end: datetime, step: timedelta, key: Callable[[datetime], RollupKey], **floor: int
+) -> list[RollupKey]:
+    """The documents `step` apart overlapping [start, end), oldest first; `floor` truncates start to its bucket."""
+    start, end = _utc(start), _utc(end)
+    if start >= end:
         return []
-    moment = _utc(start).replace(minute=0, second=0, microsecond=0)
-    end = _utc(end)
+    moment = start.replace(**floor)
     keys = []
     while moment < end:
-        keys.append(hour_key(moment))
-        moment += _HOUR
+        keys.append(key(moment))
+        moment += step
     return keys
+
+
+def hour_keys(start: datetime, end: datetime) -> list[RollupKey]:
+    """The hour documents overlapping [start, end), oldest first: one per hour of the window."""
+    return _keys_between(start, end, _HOUR, hour_key, minute=0, second=0, microsecond=0)
 
 
 def day_keys(start: datetime, end: datetime) -> list[RollupKey]:
     """The day documents overlapping [start, end), oldest first: one per day of the window."""
-    if _utc(start) >= _utc(end):
-        return []
-    moment = _utc(start).replace(hour=0, minute=0, second=0, microsecond=0)
-    end = _utc(end)
-    keys = []
-    while moment < end:
-        keys.append(day_key(moment))
-        moment += _DAY
-    return keys
+    return _keys_between(start, end, _DAY, day_key, hour=0, minute=0, second=0, microsecond=0)
 
 
 def last_hours(now: datetime, count: int) -> list[RollupKey]:

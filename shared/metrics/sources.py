@@ -63,21 +63,22 @@ def _scenario(doc: Document) -> str | None:
     return scenario if isinstance(scenario, str) and scenario else None
 
 
+def _event(kind: str, key: str, doc: Document, moment: datetime, **fields: Any) -> MetricEvent:
+    """The `kind` event keyed `<kind>:<key>`, in the tenant of the document it stands for."""
+    return MetricEvent(id=f"{kind}:{key}", kind=kind, tenantId=doc["tenantId"], occurredAt=moment, **fields)
+
+
+def _session_event(kind: str, doc: Document, moment: datetime, **fields: Any) -> MetricEvent:
+    """A session's `kind` event: keyed by the session id, in its session and scenario."""
+    return _event(kind, doc["id"], doc, moment, sessionId=doc["id"], scenarioId=_scenario(doc), **fields)
+
+
 def session_started(doc: Document) -> list[MetricEvent]:
     """The session.started event of a stored session (none when it has no creation time)."""
     moment = _at(doc.get("createdAt"))
     if moment is None:
         return []
-    return [
-        MetricEvent(
-            id=f"session.started:{doc['id']}",
-            kind="session.started",
-            tenantId=doc["tenantId"],
-            occurredAt=moment,
-            sessionId=doc["id"],
-            scenarioId=_scenario(doc),
-        )
-    ]
+    return [_session_event("session.started", doc, moment)]
 
 
 def session_cost_usd(doc: Document) -> float | None:
@@ -113,29 +114,17 @@ def session_finalized(doc: Document) -> list[MetricEvent]:
     summary = doc.get("interactionSummary") if isinstance(doc.get("interactionSummary"), dict) else {}
     disposition = summary.get("disposition") if isinstance(summary.get("disposition"), str) else None
     events = [
-        MetricEvent(
-            id=f"session.finalized:{doc['id']}",
-            kind="session.finalized",
-            tenantId=doc["tenantId"],
-            occurredAt=moment,
-            sessionId=doc["id"],
-            scenarioId=_scenario(doc),
+        _session_event(
+            "session.finalized",
+            doc,
+            moment,
             outcome=classify_outcome(disposition, _number(doc.get("beatsCompleted")), _number(doc.get("totalBeats"))),
             durationSeconds=min(_number(doc.get("duration")), MAX_DURATION_SECONDS),
             costUsd=session_cost_usd(doc),
         )
     ]
     if isinstance(doc.get("bookingOutcome"), dict):
-        events.append(
-            MetricEvent(
-                id=f"booking.requested:{doc['id']}",
-                kind="booking.requested",
-                tenantId=doc["tenantId"],
-                occurredAt=moment,
-                sessionId=doc["id"],
-                scenarioId=_scenario(doc),
-            )
-        )
+        events.append(_session_event("booking.requested", doc, moment))
     return events
 
 
@@ -144,16 +133,7 @@ def booking_confirmed(doc: Document) -> list[MetricEvent]:
     moment = _at(doc.get("bookingConfirmedAt"))
     if moment is None:
         return []
-    return [
-        MetricEvent(
-            id=f"booking.confirmed:{doc['id']}",
-            kind="booking.confirmed",
-            tenantId=doc["tenantId"],
-            occurredAt=moment,
-            sessionId=doc["id"],
-            scenarioId=_scenario(doc),
-        )
-    ]
+    return [_session_event("booking.confirmed", doc, moment)]
 
 
 def session_events(doc: Document) -> list[MetricEvent]:
@@ -178,11 +158,11 @@ def lead_stored(before: Document | None, after: Document) -> list[MetricEvent]:
         if moment is None:
             return []
         return [
-            MetricEvent(
-                id=f"lead.created:{after['leadId']}",
-                kind="lead.created",
-                tenantId=after["tenantId"],
-                occurredAt=moment,
+            _event(
+                "lead.created",
+                after["leadId"],
+                after,
+                moment,
                 sessionId=after.get("sessionId") or None,
                 scenarioId=_scenario(after),
                 status=after.get("status"),
@@ -196,11 +176,11 @@ def lead_stored(before: Document | None, after: Document) -> list[MetricEvent]:
         return []
     etag = after["_etag"].strip('"')
     return [
-        MetricEvent(
-            id=f"lead.updated:{after['leadId']}:{etag}",
-            kind="lead.updated",
-            tenantId=after["tenantId"],
-            occurredAt=moment,
+        _event(
+            "lead.updated",
+            f"{after['leadId']}:{etag}",
+            after,
+            moment,
             scenarioId=_scenario(after),
             status=after.get("status") if moved else None,
             previousStatus=before.get("status") if moved else None,
@@ -218,11 +198,11 @@ def exception_changed(doc: Document) -> list[MetricEvent]:
         return []
     kind = "exception.resolved" if closed else "exception.opened"
     return [
-        MetricEvent(
-            id=f"{kind}:{doc['id']}",
-            kind=kind,
-            tenantId=doc["tenantId"],
-            occurredAt=moment,
+        _event(
+            kind,
+            doc["id"],
+            doc,
+            moment,
             sessionId=doc.get("sessionId") or None,
             scenarioId=_scenario(doc),
             reasonCode=doc.get("errorType") or None,
@@ -236,11 +216,11 @@ def tool_executed(doc: Document) -> list[MetricEvent]:
     if moment is None or doc.get("status") not in ("succeeded", "failed", "denied", "rejected"):
         return []
     return [
-        MetricEvent(
-            id=f"tool.executed:{doc['id']}",
-            kind="tool.executed",
-            tenantId=doc["tenantId"],
-            occurredAt=moment,
+        _event(
+            "tool.executed",
+            doc["id"],
+            doc,
+            moment,
             sessionId=doc.get("sessionId") or None,
             scenarioId=_scenario(doc),
             toolName=doc["toolName"],
@@ -258,11 +238,11 @@ def pilot_moved(before: Document | None, after: Document) -> list[MetricEvent]:
     if moment is None or not etag:
         return []
     return [
-        MetricEvent(
-            id=f"pilot.moved:{after['pilotId']}:{etag}",
-            kind="pilot.moved",
-            tenantId=after["tenantId"],
-            occurredAt=moment,
+        _event(
+            "pilot.moved",
+            f"{after['pilotId']}:{etag}",
+            after,
+            moment,
             status=after.get("status"),
             previousStatus=before.get("status") if before is not None else None,
         )
@@ -276,11 +256,11 @@ def latency_samples(runtime_session: Document, samples: list[float], first_index
     moment = datetime.fromtimestamp(int(runtime_session.get("updatedAt") or 0) / 1000, UTC)
     link = runtime_session.get("link") or {}
     return [
-        MetricEvent(
-            id=f"realtime.latency:{runtime_session['id']}:{first_index + offset}",
-            kind="realtime.latency",
-            tenantId=runtime_session["tenantId"],
-            occurredAt=moment,
+        _event(
+            "realtime.latency",
+            f"{runtime_session['id']}:{first_index + offset}",
+            runtime_session,
+            moment,
             sessionId=link.get("sessionId") or runtime_session["id"],
             scenarioId=_scenario(runtime_session) or _scenario(link),
             latencyMs=min(float(sample), MAX_LATENCY_MS),

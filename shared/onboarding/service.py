@@ -529,10 +529,37 @@ def _test_webhook(doc: Document) -> dict[str, Any]:
     return send_webhook_event(doc, "onboarding.destination_test", data, key)
 
 
-def test_destination(principal: Principal, profile_id: str, kind: str) -> dict[str, Any]:
-    """Send a real test to one destination; the outcome (success or failure) is stored and logged, a 200 either way."""
+def record_delivery(
+    tenant_id: str,
+    outcome: dict[str, Any],
+    *,
+    provider_id: str,
+    action: str,
+    source: str,
+    connector_kind: str,
+    session_id: str | None = None,
+) -> None:
+    """Log one destination delivery (a test or `send_webhook_event` outcome) in the integration activity log."""
     from shared.integrations import activity
 
+    activity.record(
+        tenant_id,
+        provider_id=provider_id,
+        action=action,
+        source=source,
+        ok=outcome["ok"],
+        latency_ms=round(outcome.get("latency", 0) * 1000),
+        error_class=outcome.get("error"),
+        error_message=None if outcome["ok"] else outcome["message"],
+        response_code=outcome.get("code"),
+        idempotency_key=outcome.get("key"),
+        session_id=session_id,
+        connector_kind=connector_kind,
+    )
+
+
+def test_destination(principal: Principal, profile_id: str, kind: str) -> dict[str, Any]:
+    """Send a real test to one destination; the outcome (success or failure) is stored and logged, a 200 either way."""
     tenant_id = principal.tenant_id
     doc = read_profile(tenant_id, profile_id)
     fingerprint = destination_fingerprint(doc, kind)
@@ -553,17 +580,12 @@ def test_destination(principal: Principal, profile_id: str, kind: str) -> dict[s
         current.setdefault("destinationStatus", {})[kind] = status
 
     profiles.update(profile_id, tenant_id, store, what="Onboarding profile", loaded=doc)
-    activity.record(
+    record_delivery(
         tenant_id,
+        outcome,
         provider_id=PROVIDER_EMAIL if kind == "email" else PROVIDER_WEBHOOK,
         action=DESTINATION_ACTION,
         source="onboarding",
-        ok=outcome["ok"],
-        latency_ms=round(outcome.get("latency", 0) * 1000),
-        error_class=outcome.get("error"),
-        error_message=None if outcome["ok"] else outcome["message"],
-        response_code=outcome.get("code"),
-        idempotency_key=outcome.get("key"),
         connector_kind=kind,
     )
     logger.info("onboarding destination test %s of profile %s: ok=%s", kind, profile_id, outcome["ok"])

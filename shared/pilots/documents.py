@@ -5,18 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-PILOT_FIELDS = (
-    "pilotId",
-    "tenantId",
-    "sourceLeadId",
-    "organizationName",
-    "primaryContact",
-    "verticalPack",
-    "status",
-    "successCriteria",
-    "pilotStartDate",
-    "pilotEndDate",
-)
 # The fields a PATCH may change, in the order the audit diff lists them.
 EDITABLE_FIELDS = (
     "organizationName",
@@ -27,6 +15,7 @@ EDITABLE_FIELDS = (
     "pilotStartDate",
     "pilotEndDate",
 )
+PILOT_FIELDS = ("pilotId", "tenantId", "sourceLeadId", *EDITABLE_FIELDS)
 CONTACT_FIELDS = ("name", "email", "phone", "role")
 NOTE_FIELDS = ("id", "authorUserId", "authorDisplayName", "body", "createdAt")
 CONTRACT_FIELDS = (

@@ -13,13 +13,12 @@ a subscriber's failure stop the publisher instead, for steps that must happen be
 
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import Callable
-from functools import cache
 from typing import Any
+
+from shared.platform.references import resolve
 
 logger = logging.getLogger("tellgence.events")
 
@@ -53,12 +52,6 @@ def subscribe(topic: str, reference: str) -> None:
             _subscribers[topic].append(reference)
 
 
-@cache
-def _resolve(reference: str) -> Callable[..., None]:
-    module_name, _, function_name = reference.partition(":")
-    return getattr(importlib.import_module(module_name), function_name)
-
-
 def publish(topic: str, *args: Any, strict: bool = False) -> None:
     """Tell every subscriber of `topic`; a failing subscriber is logged, or re-raised when `strict`."""
     if topic not in TOPICS:
@@ -67,7 +60,7 @@ def publish(topic: str, *args: Any, strict: bool = False) -> None:
         references = list(_subscribers.get(topic, ()))
     for reference in references:
         try:
-            _resolve(reference)(*args)
+            resolve(reference)(*args)
         except Exception:
             if strict:
                 raise

@@ -17,3 +17,9 @@ _ID = re.compile(ID_PATTERN)
 def is_valid_id(value: object) -> bool:
     """Whether `value` is a well-formed id."""
     return isinstance(value, str) and _ID.fullmatch(value) is not None and ".." not in value
+
+
+def tenant_prefix(item_id: str) -> str | None:
+    """The tenant a '<tenantId>:<rest>' item id names (both parts non-empty), else None."""
+    tenant_id, sep, rest = item_id.partition(":")
+    return tenant_id if sep and tenant_id and rest else None

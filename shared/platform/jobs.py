@@ -20,8 +20,6 @@ and settles the outcome:
 
 from __future__ import annotations
 
-import functools
-import importlib
 import json
 import logging
 import uuid
@@ -32,10 +30,10 @@ import azure.functions as func
 
 from shared.platform import telemetry
 from shared.platform.errors import NotFound, ServiceError
+from shared.platform.references import ModelRef, resolve_model
 
 logger = logging.getLogger("tellgence.jobs")
 
-ModelRef = type | str
 JOB_NAMES: dict[str, str] = {}
 
 
@@ -134,18 +132,10 @@ def _parse(raw: bytes, model: ModelRef | None) -> Any:
     from pydantic import ValidationError
 
     try:
-        return _resolve(model).model_validate(value)
+        return resolve_model(model).model_validate(value)
     except ValidationError as exc:
         fields = ", ".join(".".join(map(str, error["loc"])) for error in exc.errors(include_input=False)[:5])
-        raise BadMessage(f"the message does not fit {_resolve(model).__name__} ({fields})") from exc
-
-
-@functools.cache
-def _resolve(reference: ModelRef) -> Any:
-    if not isinstance(reference, str):
-        return reference
-    module_name, _, class_name = reference.partition(":")
-    return getattr(importlib.import_module(module_name), class_name)
+        raise BadMessage(f"the message does not fit {resolve_model(model).__name__} ({fields})") from exc
 
 
 def _correlation_id(raw: bytes, msg: func.QueueMessage) -> str:

@@ -71,6 +71,15 @@ def _check_tree(value: Any) -> None:
             raise _Refused("a string holds a NUL or an unpaired surrogate")
 
 
+def nesting_depth(value: Any, level: int = 0) -> int:
+    """How many objects and arrays deep a parsed JSON value nests (a scalar is 0, `{}` and `[]` are 1)."""
+    if isinstance(value, dict):
+        return max([level + 1, *(nesting_depth(item, level + 1) for item in value.values())])
+    if isinstance(value, list):
+        return max([level + 1, *(nesting_depth(item, level + 1) for item in value)])
+    return level
+
+
 def parse_json(raw: bytes | str) -> Any:
     """Parse an untrusted JSON document; BadRequest (invalid_json) for anything the API would not store safely."""
     try:

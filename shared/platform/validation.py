@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
 
+from shared.platform import clock
 from shared.platform.ids import is_valid_id
 
 
@@ -17,6 +18,19 @@ def _check_id(value: str) -> str:
 
 # A field holding an id: checked against the one id format before any store call sees it.
 Id = Annotated[str, AfterValidator(_check_id)]
+
+
+def instant(value: str | None) -> str | None:
+    """A body's ISO 8601 date-time, normalised by the clock and held to the years 2000-2100 (None stays None)."""
+    if value is None:
+        return None
+    try:
+        moment = clock.parse_iso(value)
+    except ValueError:
+        raise ValueError("must be an ISO 8601 date-time") from None
+    if not 2000 <= moment.year <= 2100:
+        raise ValueError("must be between the years 2000 and 2100")
+    return clock.iso(moment)
 
 
 class StrictPatch(BaseModel):

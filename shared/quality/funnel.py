@@ -190,6 +190,13 @@ def _move(counters: dict[str, Any], name: str, delta: int) -> None:
     counters[name] = max(0, counters[name] + delta)
 
 
+def _move_flag(
+    counters: dict[str, Any], name: str, facts: Mapping[str, Any], previous: Mapping[str, Any] | None
+) -> None:
+    """Count the flag `name` once per session: +1 when it turned on, -1 when it turned off, else nothing."""
+    _move(counters, name, int(bool(facts.get(name))) - int(bool((previous or {}).get(name))))
+
+
 def apply_session(
     counters: Mapping[str, Any] | None, facts: Mapping[str, bool], previous: Mapping[str, bool] | None = None
 ) -> dict[str, Any]:
@@ -198,7 +205,7 @@ def apply_session(
     if previous is None:
         _move(result, "sessions", 1)
     for name in ("transferRequested", "transferCompleted", "fallbackSessions", "retrySessions"):
-        _move(result, name, int(bool(facts.get(name))) - int(bool((previous or {}).get(name))))
+        _move_flag(result, name, facts, previous)
     return result
 
 
@@ -214,7 +221,7 @@ def apply_scorecard(
         result["scoreSum"] = max(0.0, result["scoreSum"] - float(previous.get("score") or 0.0))
     _move(result, BAND_COUNTERS.get(facts.get("band"), "bandNeedsImprovement"), 1)
     result["scoreSum"] = result["scoreSum"] + float(facts.get("score") or 0.0)
-    _move(result, "passed", int(bool(facts.get("passed"))) - int(bool((previous or {}).get("passed"))))
+    _move_flag(result, "passed", facts, previous)
     return result
 
 
@@ -226,7 +233,7 @@ def apply_evidence(
     if previous is None:
         _move(result, "evidenceIndexed", 1)
     for name in ("citationBacked", "zeroCitation", "degradedIngestion", "retryableIngestion"):
-        _move(result, name, int(bool(facts.get(name))) - int(bool((previous or {}).get(name))))
+        _move_flag(result, name, facts, previous)
     gaps = result["gapScenarios"]
 
     def gap(item: Mapping[str, Any] | None) -> str | None:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
+from shared.platform.ids import tenant_prefix
 from shared.platform.store.repository import CrossPartitionReader, Document, Repository
 
-
-def tenant_of(ticket_id: str) -> str | None:
-    """The tenant a ticket id names, or None when the id is not a ticket id."""
-    tenant_id, sep, rest = ticket_id.partition(":")
-    return tenant_id if sep and tenant_id and rest else None
+# The tenant a ticket id names, or None when the id is not a ticket id.
+tenant_of = tenant_prefix
 
 
 class TicketRepository(Repository):

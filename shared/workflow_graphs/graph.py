@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,30 +82,43 @@ def _id_ok(value: Any) -> bool:
     return isinstance(value, str) and len(value) <= MAX_ID and is_valid_id(value)
 
 
-def _nodes(raw: Any, problems: list[str]) -> list[dict[str, Any]]:
+def _entries(
+    raw: Any, kind: str, limit: int, keys: tuple[str, ...], problems: list[str]
+) -> Iterator[tuple[str, dict[str, Any], str]]:
+    """The objects of a `nodes` or `edges` list with a well-formed, unique id, as (where, item, id).
+
+    The list, object, field and id problems are noted as the caller walks the entries, so every
+    problem keeps its place in the report.
+    """
     if not isinstance(raw, list):
-        problems.append("nodes: must be a list")
-        return []
-    if len(raw) > MAX_NODES:
-        problems.append(f"nodes: at most {MAX_NODES} nodes")
-        return []
-    nodes, seen = [], set()
+        problems.append(f"{kind}: must be a list")
+        return
+    if len(raw) > limit:
+        problems.append(f"{kind}: at most {limit} {kind}")
+        return
+    seen: set[str] = set()
     for index, item in enumerate(raw):
-        where = _name(index, item, "nodes")
+        where = _name(index, item, kind)
         if not isinstance(item, dict):
             problems.append(f"{where}: must be an object")
             continue
-        unknown = sorted(set(item) - set(NODE_KEYS))
+        unknown = sorted(set(item) - set(keys))
         if unknown:
             problems.append(f"{where}: unknown fields {', '.join(repr(k[:40]) for k in unknown[:5])}")
-        node_id = item.get("id")
-        if not _id_ok(node_id):
+        item_id = item.get("id")
+        if not _id_ok(item_id):
             problems.append(f"{where}: id must be 1-{MAX_ID} letters, digits, '_', '-', '.' or ':'")
             continue
-        if node_id in seen:
-            problems.append(f"{where}: the id is used by another node")
+        if item_id in seen:
+            problems.append(f"{where}: the id is used by another {kind[:-1]}")
             continue
-        seen.add(node_id)
+        seen.add(item_id)
+        yield where, item, item_id
+
+
+def _nodes(raw: Any, problems: list[str]) -> list[dict[str, Any]]:
+    nodes = []
+    for where, item, node_id in _entries(raw, "nodes", MAX_NODES, NODE_KEYS, problems):
         node_type = item.get("type")
         if node_type not in vocabulary.NODE_TYPES:
             problems.append(f"{where}: type must be one of {', '.join(vocabulary.NODE_TYPES)} ({vocabulary.VERSION})")
@@ -117,29 +130,8 @@ def _nodes(raw: Any, problems: list[str]) -> list[dict[str, Any]]:
 
 
 def _edges(raw: Any, known: dict[str, dict[str, Any]], problems: list[str]) -> list[dict[str, Any]]:
-    if not isinstance(raw, list):
-        problems.append("edges: must be a list")
-        return []
-    if len(raw) > MAX_EDGES:
-        problems.append(f"edges: at most {MAX_EDGES} edges")
-        return []
-    edges, seen = [], set()
-    for index, item in enumerate(raw):
-        where = _name(index, item, "edges")
-        if not isinstance(item, dict):
-            problems.append(f"{where}: must be an object")
-            continue
-        unknown = sorted(set(item) - set(EDGE_KEYS))
-        if unknown:
-            problems.append(f"{where}: unknown fields {', '.join(repr(k[:40]) for k in unknown[:5])}")
-        edge_id = item.get("id")
-        if not _id_ok(edge_id):
-            problems.append(f"{where}: id must be 1-{MAX_ID} letters, digits, '_', '-', '.' or ':'")
-            continue
-        if edge_id in seen:
-            problems.append(f"{where}: the id is used by another edge")
-            continue
-        seen.add(edge_id)
+    edges = []
+    for where, item, edge_id in _entries(raw, "edges", MAX_EDGES, EDGE_KEYS, problems):
         edge: dict[str, Any] = {"id": edge_id}
         broken = False
         for end in ("source", "target"):

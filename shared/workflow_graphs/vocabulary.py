@@ -30,6 +30,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from shared.platform.jsonbody import nesting_depth
+
 VERSION = "tellgence.workflow/v1"
 
 NODE_TYPES = ("intake", "tool_call", "condition", "handoff", "booking", "end")
@@ -71,14 +73,6 @@ def _text(data: dict[str, Any], key: str, where: str, problems: Problems, *, lim
         problems.append(f"{where}: data.{key} must be at most {limit} characters")
         return None
     return value.strip()
-
-
-def _depth(value: Any, level: int = 0) -> int:
-    if isinstance(value, dict):
-        return max([level + 1, *(_depth(item, level + 1) for item in value.values())])
-    if isinstance(value, list):
-        return max([level + 1, *(_depth(item, level + 1) for item in value)])
-    return level
 
 
 def _intake(data: dict[str, Any], where: str, problems: Problems) -> dict[str, Any]:
@@ -134,7 +128,7 @@ def _tool_call(data: dict[str, Any], where: str, problems: Problems) -> dict[str
         problems.append(f"{where}: data.params must be an object")
     elif len(json.dumps(params, separators=(",", ":"), ensure_ascii=False).encode()) > MAX_PARAMS_BYTES:
         problems.append(f"{where}: data.params must be at most {MAX_PARAMS_BYTES} bytes as JSON")
-    elif _depth(params) > MAX_PARAMS_DEPTH:
+    elif nesting_depth(params) > MAX_PARAMS_DEPTH:
         problems.append(f"{where}: data.params must nest at most {MAX_PARAMS_DEPTH} levels")
     else:
         out["params"] = params

@@ -224,7 +224,6 @@ class Run:
 
     def handoff(self, node: Document) -> StepResult:
         from shared.email.models import is_address
-        from shared.integrations import activity
 
         reason = node["data"]["reason"]
         company = str(self.profile.get("companyName", ""))
@@ -248,17 +247,12 @@ class Run:
                 "reason": reason,
             }
             outcome = onboarding.send_webhook_event(self.profile, "workflow.handoff", data, self.key(node["id"]))
-            activity.record(
+            onboarding.record_delivery(
                 self.tenant_id,
+                outcome,
                 provider_id=onboarding.PROVIDER_WEBHOOK,
                 action="workflow_handoff",
                 source="workflow",
-                ok=outcome["ok"],
-                latency_ms=round(outcome.get("latency", 0) * 1000),
-                error_class=outcome.get("error"),
-                error_message=None if outcome["ok"] else outcome["message"],
-                response_code=outcome.get("code"),
-                idempotency_key=outcome.get("key"),
                 session_id=self.execution.get("sessionId"),
                 connector_kind="webhook",
             )

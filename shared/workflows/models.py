@@ -7,19 +7,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from shared.platform.jsonbody import nesting_depth
 from shared.platform.validation import Id
 
 MAX_PAYLOAD_BYTES = 16 * 1024
 MAX_PAYLOAD_DEPTH = 8
 MAX_ACTION = 64
-
-
-def _depth(value: Any, level: int = 0) -> int:
-    if isinstance(value, dict):
-        return max([level + 1, *(_depth(item, level + 1) for item in value.values())])
-    if isinstance(value, list):
-        return max([level + 1, *(_depth(item, level + 1) for item in value)])
-    return level
 
 
 class DraftBody(BaseModel):
@@ -50,7 +43,7 @@ class TriggerBody(BaseModel):
     def _bounded(cls, value: dict[str, Any]) -> dict[str, Any]:
         if len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()) > MAX_PAYLOAD_BYTES:
             raise ValueError(f"must be at most {MAX_PAYLOAD_BYTES // 1024} KiB as JSON")
-        if _depth(value) > MAX_PAYLOAD_DEPTH:
+        if nesting_depth(value) > MAX_PAYLOAD_DEPTH:
             raise ValueError(f"must nest at most {MAX_PAYLOAD_DEPTH} levels")
         return value
 

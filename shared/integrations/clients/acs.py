@@ -31,6 +31,7 @@ from shared.integrations.clients.base import (
     json_object,
     key_uuid,
     send,
+    status_callback,
     with_query,
 )
 from shared.platform import clock
@@ -98,9 +99,7 @@ def health(ctx: CallContext) -> Outcome:
 def place_call(ctx: CallContext, params: dict[str, Any]) -> Outcome:
     """POST /calling/callConnections (createCall) to one PSTN target."""
     config = ctx.config
-    callback = with_query(
-        config["callbackUrl"], {"idempotencyKey": ctx.idempotency_key, "sessionId": params.get("sessionId", "")}
-    )
+    callback = status_callback(ctx, config["callbackUrl"], params)
     request: dict[str, Any] = {
         "targets": [{"kind": "phoneNumber", "phoneNumber": {"value": params["to"]}}],
         "sourceCallerIdNumber": {"value": config["sourceCallerIdNumber"]},

@@ -129,6 +129,11 @@ def with_query(url: str, params: Mapping[str, str]) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
 
 
+def status_callback(ctx: CallContext, url: str, params: Mapping[str, Any]) -> str:
+    """A call's status callback URL, naming the delivery (idempotency key) and session its events belong to."""
+    return with_query(url, {"idempotencyKey": ctx.idempotency_key, "sessionId": params.get("sessionId", "")})
+
+
 def join_url(base: str, path: str) -> str:
     """base + "/" + path without doubled or missing slashes (base may carry its own path)."""
     return base.rstrip("/") + "/" + path.lstrip("/")

@@ -21,6 +21,7 @@ from shared.integrations.clients.base import (
     join_url,
     json_object,
     send,
+    status_callback,
     with_query,
 )
 
@@ -69,10 +70,7 @@ def place_call(ctx: CallContext, params: dict[str, Any]) -> Outcome:
     else:
         form.append(("Url", config["voiceUrl"]))
     if config.get("statusCallbackUrl"):
-        callback = with_query(
-            config["statusCallbackUrl"],
-            {"idempotencyKey": ctx.idempotency_key, "sessionId": params.get("sessionId", "")},
-        )
+        callback = status_callback(ctx, config["statusCallbackUrl"], params)
         form += [("StatusCallback", callback), ("StatusCallbackMethod", "POST")]
         form += [("StatusCallbackEvent", event) for event in STATUS_EVENTS]
     response = send(ctx, "POST", _account_url(ctx, "Calls"), idempotent=False, form=form, auth=_auth(ctx))

@@ -9,8 +9,6 @@ calls the handler, serialises its result, maps ServiceError to the error envelop
 
 from __future__ import annotations
 
-import functools
-import importlib
 import json
 import logging
 import re
@@ -40,6 +38,7 @@ from shared.platform.http.request import Reply, Request
 from shared.platform.ids import is_valid_id
 from shared.platform.jsonbody import parse_json
 from shared.platform.ratelimit.service import RateLimit
+from shared.platform.references import ModelRef, resolve_model
 from shared.platform.settings import SettingsError, get_settings
 from shared.platform.store import metering
 
@@ -52,7 +51,6 @@ MAX_QUERY_VALUE_CHARS = 2048
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 
 Handler = Callable[[Request], Any]
-ModelRef = type | str
 
 # operation function name -> its auth mode; the role-table test reads it.
 OPERATION_AUTH: dict[str, AuthMode] = {}
@@ -295,19 +293,11 @@ def _build_request(req: func.HttpRequest, correlation_id: str) -> Request:
     )
 
 
-@functools.cache
-def _resolve_model(reference: ModelRef) -> Any:
-    if not isinstance(reference, str):
-        return reference
-    module_name, _, class_name = reference.partition(":")
-    return getattr(importlib.import_module(module_name), class_name)
-
-
 def _validate(model: ModelRef, data: Any, where: str) -> Any:
     from pydantic import ValidationError
 
     try:
-        return _resolve_model(model).model_validate(data)
+        return resolve_model(model).model_validate(data)
     except ValidationError as exc:
         raise ValidationFailed(describe_validation_error(exc, where)) from exc
 

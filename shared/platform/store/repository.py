@@ -209,23 +209,17 @@ class Repository:
 
     def increment(self, item_id: str, partition_key: str, field: str, by: int = 1) -> Document:
         """Atomically add to a numeric field on the server (no read, no ETag race)."""
-        from azure.cosmos.exceptions import CosmosResourceNotFoundError
-
-        with store_errors():
-            try:
-                return _clean(
-                    self.container.patch_item(
-                        item_id, partition_key, patch_operations=[{"op": "incr", "path": f"/{field}", "value": by}]
-                    )
-                )
-            except CosmosResourceNotFoundError as exc:
-                raise NotFound(f"{self.doc_type} not found") from exc
+        return self._patch(item_id, partition_key, [{"op": "incr", "path": f"/{field}", "value": by}])
 
     def set_fields(self, item_id: str, partition_key: str, fields: Document) -> Document:
         """Set top-level fields on the server in one call (no read, last writer wins): for hints, not state."""
+        operations = [{"op": "set", "path": f"/{name}", "value": value} for name, value in fields.items()]
+        return self._patch(item_id, partition_key, operations)
+
+    def _patch(self, item_id: str, partition_key: str, operations: list[dict[str, Any]]) -> Document:
+        """Apply Cosmos patch operations to one item on the server; NotFound when it is gone."""
         from azure.cosmos.exceptions import CosmosResourceNotFoundError
 
-        operations = [{"op": "set", "path": f"/{name}", "value": value} for name, value in fields.items()]
         with store_errors():
             try:
                 return _clean(self.container.patch_item(item_id, partition_key, patch_operations=operations))
