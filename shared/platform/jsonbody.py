@@ -8,8 +8,10 @@ a double, integers beyond ±2^53 (JavaScript's and Cosmos's exact range), or lon
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
+import operator
 import re
 from typing import Any
 
@@ -51,22 +53,39 @@ def _refuse_constant(name: str) -> Any:
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
-def _check_tree(value: Any) -> None:
-    """Depth and string checks without recursion (a hostile body must not exhaust the stack)."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
+# A string literal, to its closing quote or the end of the text: the match never fails once begun, so a
+# hostile text of unclosed quotes and backslashes is scanned in linear time.
+_STRING = re.compile(r'"(?:[^"\\]|\\.|\\\Z)*(?:"|\Z)', re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+# An opening bracket counts 2 and a closing one 0, so the depth after n brackets is their sum minus n.
+_BRACKET_WEIGHTS = bytes.maketrans(b"[{]}", b"\x02\x02\x00\x00")
+
+
+def _check_depth(text: str) -> None:
+    """Refuse nesting deeper than MAX_DEPTH from the text, before the decoder could recurse into it.
+
+    The running depth is computed by C-level iteration (accumulate, map, max), so a hostile megabyte of
+    brackets costs milliseconds, not a Python loop per bracket.
+    """
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return
+    weights = _NOT_BRACKET.sub("", _STRING.sub("", text)).encode("ascii").translate(_BRACKET_WEIGHTS)
+    if max(map(operator.sub, itertools.accumulate(weights), itertools.count(1)), default=0) > MAX_DEPTH:
+        raise _Refused(f"the body nests deeper than {MAX_DEPTH} levels")
+
+
+def _check_strings(value: Any) -> None:
+    """Refuse unstorable keys and strings without recursion (the depth is already bounded)."""
+    stack: list[Any] = [value]
     while stack:
-        node, depth = stack.pop()
+        node = stack.pop()
         if isinstance(node, dict):
-            if depth > MAX_DEPTH:
-                raise _Refused(f"the body nests deeper than {MAX_DEPTH} levels")
             for key, item in node.items():
                 if _UNSTORABLE.search(key):
                     raise _Refused("a key holds a NUL or an unpaired surrogate")
-                stack.append((item, depth + 1))
+                stack.append(item)
         elif isinstance(node, list):
-            if depth > MAX_DEPTH:
-                raise _Refused(f"the body nests deeper than {MAX_DEPTH} levels")
-            stack.extend((item, depth + 1) for item in node)
+            stack.extend(node)
         elif isinstance(node, str) and _UNSTORABLE.search(node):
             raise _Refused("a string holds a NUL or an unpaired surrogate")
 
@@ -84,8 +103,9 @@ def parse_json(raw: bytes | str) -> Any:
     """Parse an untrusted JSON document; BadRequest (invalid_json) for anything the API would not store safely."""
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes | bytearray) else raw
+        _check_depth(text)
         value = json.loads(text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_refuse_constant)
-        _check_tree(value)
+        _check_strings(value)
     except _Refused as exc:
         raise BadRequest(f"The request body is not acceptable JSON: {exc}", code="invalid_json") from exc
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError, ValueError) as exc:
