@@ -3,7 +3,9 @@
 A submission is a repeat of a stored lead when the tenant and the email key (the normalized address in lower
 case) match and it arrives at most MERGE_WINDOW after the lead's latest submission (`lastSubmittedAt`): a
 prospect who comes back the next morning is still the same conversation, one who returns a week later is a
-new lead. `merge_submission` folds it in, as a pure function returning a new document:
+new lead. A submission whose time is before the latest one was made at the same moment (a concurrent writer
+merged first) or on a skewed clock: within MERGE_WINDOW it is a repeat too, and `lastSubmittedAt` never moves
+back. `merge_submission` folds it in, as a pure function returning a new document:
 
 * contact and interest: a non-empty incoming value replaces the stored one (people correct typos, add a
   phone); nothing is ever erased by a blank field;
@@ -39,13 +41,13 @@ _MERGEABLE_BLOCKS = ("contact", "interest")
 
 
 def within_window(lead: Mapping[str, Any], now: str) -> bool:
-    """Whether `now` is at most MERGE_WINDOW after the lead's latest submission (and not before it)."""
+    """Whether `now` is within MERGE_WINDOW of the lead's latest submission (before it: a concurrent one)."""
     try:
         last = clock.parse_iso(str(lead.get("lastSubmittedAt") or lead.get("createdAt") or ""))
         moment = clock.parse_iso(now)
     except ValueError:
         return False
-    return timedelta(0) <= moment - last <= MERGE_WINDOW
+    return abs(moment - last) <= MERGE_WINDOW
 
 
 def is_repeat(lead: Mapping[str, Any], *, tenant_id: str, email: str, now: str) -> bool:
@@ -131,6 +133,6 @@ def merge_submission(lead: Mapping[str, Any], submission: Mapping[str, Any], *, 
     history = [*(merged.get("history") or []), documents.history_entry("merged", submission, at=now, changed=changed)]
     merged["history"] = _capped_history(history)
     merged["submissionCount"] = int(merged.get("submissionCount") or 1) + 1
-    merged["lastSubmittedAt"] = now
-    merged["updatedAt"] = now
+    merged["lastSubmittedAt"] = max(now, str(merged.get("lastSubmittedAt") or now))
+    merged["updatedAt"] = max(now, str(merged.get("updatedAt") or now))
     return merged

@@ -6,9 +6,11 @@ and is scored from the session's stored results. Without a session it belongs to
 tenant when one is sent, else to `default-practice`.
 
 **One lead per address.** The submission is folded into the tenant's latest lead with the same email key
-when that lead's last submission is at most 24 h old (`shared.leads.merge`); otherwise a new lead is created
-with a fresh `LEAD-` id. The server scores the result (`shared.leads.scoring`); client scores are never read.
-A repeat submission without a session keeps a score that came from a session.
+when that lead's last submission is at most 24 h old (`shared.leads.merge`); otherwise a new lead is created.
+Its id follows from the latest lead of the address (`shared.leads.ids.successor_lead_id`), so simultaneous
+first submissions race for one id: the store creates one lead, and the others merge into it. The server
+scores the result (`shared.leads.scoring`); client scores are never read. A repeat submission without a
+session keeps a score that came from a session.
 
 **Notification.** The sales team of the tenant (`salesNotificationEmail`, or LEADS_NOTIFY_EMAIL for
 `default-practice`) gets a notification through the `emails` queue; when the queue is unreachable the
@@ -32,8 +34,6 @@ from shared.platform.envelope import success
 from shared.platform.errors import Conflict, PreconditionFailed
 from shared.platform.settings import get_settings
 from shared.tenants.ids import DEFAULT_TENANT_ID
-
-MAX_WRITE_ATTEMPTS = 5
 
 leads = LeadRepository()
 
@@ -75,25 +75,33 @@ def _scored(lead: dict[str, Any], session: dict[str, Any] | None, previous: dict
     return scoring.scored(lead, session=session)
 
 
-def _create(submission: dict[str, Any], tenant_id: str, now: str, session: dict[str, Any] | None) -> dict[str, Any]:
-    for _ in range(MAX_WRITE_ATTEMPTS):
-        doc = documents.new_lead(submission, lead_id=ids.new_lead_id(), tenant_id=tenant_id, now=now)
-        try:
-            return leads.create(_scored(doc, session, None))
-        except Conflict:
-            continue  # an id drawn twice (31^8 ids): draw again
-    raise Conflict("Could not allocate a lead id; try again", code="lead_id_conflict")
+def _create(
+    submission: dict[str, Any], tenant_id: str, lead_id: str, now: str, session: dict[str, Any] | None
+) -> dict[str, Any]:
+    doc = documents.new_lead(submission, lead_id=lead_id, tenant_id=tenant_id, now=now)
+    return leads.create(_scored(doc, session, None))
 
 
 def _store(submission: dict[str, Any], tenant_id: str, session: dict[str, Any] | None) -> tuple[dict[str, Any], bool]:
     """The lead after this submission (merged or new) as stored, and whether it was created."""
     email = submission["contact"]["email"]
     key = documents.email_key(email)
-    for _ in range(MAX_WRITE_ATTEMPTS):
+    # Latest leads whose derived successor id turned out taken while they stayed the latest: the id belongs to
+    # an unrelated lead (an operator changed its address), so a random id is drawn instead.
+    taken_after: set[str | None] = set()
+    for attempt in range(leads.max_update_attempts):
+        if attempt:
+            leads.pause_before_retry(attempt - 1)
         now = clock.now_iso()
         existing = leads.latest_for_email(tenant_id, key)
         if existing is None or not merge.is_repeat(existing, tenant_id=tenant_id, email=email, now=now):
-            created = _create(submission, tenant_id, now, session)
+            previous = existing["id"] if existing else None
+            lead_id = ids.new_lead_id() if previous in taken_after else ids.successor_lead_id(tenant_id, key, previous)
+            try:
+                created = _create(submission, tenant_id, lead_id, now, session)
+            except Conflict:
+                taken_after.add(previous)
+                continue  # another submission of this address created it first: merge into it
             events.publish("lead.stored", None, created)
             return created, True
         merged = _scored(merge.merge_submission(existing, submission, now=now), session, existing)

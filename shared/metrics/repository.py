@@ -6,8 +6,6 @@ not depend on the store honouring the partition key alone (the local emulator do
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
@@ -105,7 +103,7 @@ class RollupRepository(Repository):
                     self.replace(doc)
                 return statuses
             except (Conflict, PreconditionFailed, NotFound):
-                time.sleep(random.uniform(0, self.retry_backoff_seconds * min(attempt + 1, 5)))
+                self.pause_before_retry(attempt)
                 current = self.read(key.id, tenant_id)
         raise Conflict("the metrics rollup is being changed by others; try again", code="write_conflict")
 
@@ -123,7 +121,7 @@ class RollupRepository(Repository):
                     self.replace(doc)
                 return
             except (Conflict, PreconditionFailed, NotFound):
-                time.sleep(random.uniform(0, self.retry_backoff_seconds * min(attempt + 1, 5)))
+                self.pause_before_retry(attempt)
         raise Conflict("the metrics rollup is being changed by others; try again", code="write_conflict")
 
     def days_across_tenants(self, first_day: str, last_day: str) -> Iterator[Document]:

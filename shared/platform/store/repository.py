@@ -204,8 +204,12 @@ class Repository:
             try:
                 return self.replace(candidate)
             except PreconditionFailed:
-                time.sleep(random.uniform(0, self.retry_backoff_seconds * min(attempt + 1, 5)))
+                self.pause_before_retry(attempt)
         raise Conflict(f"{what} is being changed by others; try again", code="write_conflict")
+
+    def pause_before_retry(self, attempt: int) -> None:
+        """Wait a jittered moment after losing write race number `attempt` (0-based), growing for five rounds."""
+        time.sleep(random.uniform(0, self.retry_backoff_seconds * min(attempt + 1, 5)))
 
     def increment(self, item_id: str, partition_key: str, field: str, by: int = 1) -> Document:
         """Atomically add to a numeric field on the server (no read, no ETag race)."""

@@ -10,6 +10,7 @@ from shared.leads import scoring
 from shared.leads.ids import is_lead_id
 from tests.conftest import reset_clients
 from tests.support.client import ContractClient
+from tests.support.concurrency import race_statuses
 from tests.support.identity import new_tenant_id
 from tests.support.leads import new_lead_body, stored_lead, unique_email
 from tests.support.sessions import finalize_payload, key_headers, start_session
@@ -101,6 +102,22 @@ def test_repeat_submissions_of_one_address_within_24_hours_merge_into_one_lead(c
         "default-practice",
     )
     assert same == [1]
+
+
+def test_simultaneous_first_submissions_of_one_address_make_one_lead(devhost):
+    from shared.leads.repository import LeadRepository
+
+    email = unique_email()
+    statuses = race_statuses(
+        devhost.asgi, [lambda http: http.post("/api/leads", json=new_lead_body(email=email)) for _ in range(6)]
+    )
+    assert statuses == [200] * 6
+    stored = LeadRepository().query(
+        "SELECT c.id, c.submissionCount FROM c WHERE c.tenantId = @t AND c.type = 'lead' AND c.emailKey = @k",
+        {"k": email.lower(), "t": "default-practice"},
+        "default-practice",
+    )
+    assert len(stored) == 1 and stored[0]["submissionCount"] == 6
 
 
 def test_the_same_address_a_day_later_or_in_another_tenant_is_a_new_lead(client, tokens):

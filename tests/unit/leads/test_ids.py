@@ -1,4 +1,4 @@
-"""Lead and feedback ids: prefix, length, alphabet, randomness, pattern."""
+"""Lead and feedback ids: prefix, length, alphabet, randomness, derivation, pattern."""
 
 from __future__ import annotations
 
@@ -26,6 +26,21 @@ def test_ids_are_random_and_use_the_whole_alphabet():
     drawn = [ids.new_lead_id() for _ in range(2000)]
     assert len(set(drawn)) == len(drawn)
     assert set("".join(lead_id[5:] for lead_id in drawn)) == set(ids.ALPHABET)
+
+
+def test_a_successor_id_is_a_lead_id_derived_from_tenant_address_and_predecessor():
+    first = ids.successor_lead_id("acme", "jane@example.com", None)
+    assert ids.is_lead_id(first)
+    assert first == ids.successor_lead_id("acme", "jane@example.com", None)
+    derived = {
+        first,
+        ids.successor_lead_id("acme", "jane@example.com", first),
+        ids.successor_lead_id("other", "jane@example.com", None),
+        ids.successor_lead_id("acme", "john@example.com", None),
+        # The separator keeps shifted boundaries apart.
+        ids.successor_lead_id("acme\x1fjane", "example.com", None),
+    }
+    assert len(derived) == 5
 
 
 def test_feedback_ids_follow_the_contract_shape():

@@ -22,7 +22,8 @@ def lead_from(kind, body, now=NOW):
         ("2026-03-01T12:00:00.000Z", True),
         ("2026-03-02T12:00:00.000Z", True),  # exactly 24 h
         ("2026-03-02T12:00:00.001Z", False),
-        ("2026-03-01T11:59:59.999Z", False),  # before the last submission: a clock skew, not a repeat
+        ("2026-03-01T11:59:59.999Z", True),  # just before the last one: a concurrent submission merged first
+        ("2026-02-28T11:59:59.999Z", False),
         ("not a time", False),
     ],
 )
@@ -35,6 +36,15 @@ def test_the_window_slides_with_each_submission():
     lead = lead_from("lead", lead_body())
     merged = merge.merge_submission(lead, documents.to_submission("lead", lead_body()), now="2026-03-02T11:00:00.000Z")
     assert merge.is_repeat(merged, tenant_id="t1", email="jane@acme.com", now="2026-03-03T10:00:00.000Z")
+
+
+def test_a_submission_timed_before_the_latest_never_moves_the_lead_back():
+    lead = merge.merge_submission(
+        lead_from("lead", lead_body()), documents.to_submission("lead", lead_body()), now=LATER
+    )
+    earlier = merge.merge_submission(lead, documents.to_submission("lead", lead_body()), now=NOW)
+    assert earlier["lastSubmittedAt"] == earlier["updatedAt"] == LATER
+    assert earlier["submissionCount"] == 3
 
 
 def test_email_case_counts_as_the_same_person_but_tenants_and_other_addresses_do_not():
