@@ -162,7 +162,7 @@ def _write_terms(
     """Create or ETag-replace the terms document, re-validating against the copy each attempt writes over."""
     tenant_id = entry["tenantId"]
     stamp = {"updatedAt": clock.now_iso(), "updatedBy": actor.user_id}
-    for _ in range(accounts.max_update_attempts):
+    for attempt in range(accounts.max_update_attempts):
         if stored is None:
             base = {"id": tenant_id, "tenantId": tenant_id, **default_terms(entry)}
             check_change(base, changes)
@@ -175,5 +175,6 @@ def _write_terms(
         try:
             return stored, accounts.replace({**stored, **changes, **stamp})
         except (PreconditionFailed, NotFound):
+            accounts.pause_before_retry(attempt)
             stored = accounts.read(tenant_id, tenant_id)
     raise Conflict("The billing record is being changed by others; try again", code="write_conflict")

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.platform.ids import tenant_prefix
 from shared.platform.store.repository import CrossPartitionReader, Document, Repository
 
 
 def item_id(tenant_id: str, control_id: str) -> str:
     """The id of a tenant's item for one control (deterministic, so seeding is idempotent)."""
     return f"{tenant_id}:{control_id}"
-
-
-# The tenant an item id names, or None when the id is not an item id.
-tenant_of = tenant_prefix
 
 
 class ComplianceRepository(Repository):

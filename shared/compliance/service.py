@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from shared.audit import service as audit
 from shared.compliance import catalog
-from shared.compliance.repository import ComplianceRepository, item_id, tenant_of
+from shared.compliance.repository import ComplianceRepository, item_id
 from shared.platform import clock
 from shared.platform.errors import Conflict, NotFound
+from shared.platform.ids import tenant_prefix
 from shared.platform.principal import Principal
 from shared.platform.store.repository import Document
 
@@ -170,7 +171,7 @@ def list_items(query: Mapping[str, str]) -> tuple[list[dict[str, Any]], str | No
 
 def update_item(actor: Principal, compliance_id: str, patch: ComplianceItemPatch, *, ip: str | None = None) -> dict:
     """Attest, mark not applicable or pending, move the due date or note; ETag-safe and audited."""
-    tenant_id = tenant_of(compliance_id)
+    tenant_id = tenant_prefix(compliance_id)
     if tenant_id is None:
         raise NotFound("Compliance item not found")
     changes = patch.model_dump(exclude_unset=True)

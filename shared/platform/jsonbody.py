@@ -108,6 +108,6 @@ def parse_json(raw: bytes | str) -> Any:
         _check_strings(value)
     except _Refused as exc:
         raise BadRequest(f"The request body is not acceptable JSON: {exc}", code="invalid_json") from exc
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError, ValueError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as exc:
         raise BadRequest("The request body is not valid JSON", code="invalid_json") from exc
     return value

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from shared.platform.ids import tenant_prefix
 from shared.platform.store.repository import CrossPartitionReader, Document, Repository
-
-# The tenant a ticket id names, or None when the id is not a ticket id.
-tenant_of = tenant_prefix
 
 
 class TicketRepository(Repository):

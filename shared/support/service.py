@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 from shared.audit import service as audit
 from shared.platform import clock
 from shared.platform.errors import BadRequest, NotFound, ValidationFailed
-from shared.platform.ids import is_valid_id
+from shared.platform.ids import is_valid_id, tenant_prefix
 from shared.platform.principal import Principal
 from shared.platform.settings import get_settings
 from shared.platform.store.repository import Document
-from shared.support.repository import TicketRepository, tenant_of
+from shared.support.repository import TicketRepository
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -68,7 +68,7 @@ def check_transition(current: str, target: str) -> None:
 
 def _visible_tenant(principal: Principal, ticket_id: str) -> str:
     """The ticket's tenant when the caller may see it; 404 for malformed ids and other tenants' tickets."""
-    tenant_id = tenant_of(ticket_id)
+    tenant_id = tenant_prefix(ticket_id)
     if tenant_id is None or not principal.may_address_tenant(tenant_id):
         raise NotFound("Ticket not found")
     return tenant_id

@@ -7,8 +7,8 @@ import itertools
 import pytest
 
 from shared.platform.errors import BadRequest
+from shared.platform.ids import tenant_prefix
 from shared.support import service as support
-from shared.support.repository import tenant_of
 
 STATUSES = ("open", "in_progress", "waiting_on_tenant", "resolved")
 
@@ -39,8 +39,8 @@ def test_every_status_can_reach_resolved_or_is_resolved():
 
 
 def test_ticket_ids_name_their_tenant():
-    assert tenant_of("acme-dental:0f3a") == "acme-dental"
-    assert tenant_of("no-colon") is None and tenant_of(":x") is None and tenant_of("acme:") is None
+    assert tenant_prefix("acme-dental:0f3a") == "acme-dental"
+    assert tenant_prefix("no-colon") is None and tenant_prefix(":x") is None and tenant_prefix("acme:") is None
 
 
 def test_the_critical_email_is_plain_text_with_a_bounded_subject():
